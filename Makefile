@@ -1,0 +1,49 @@
+# Everything runs from a virtual environment this Makefile builds from uv.lock; a fresh machine needs only
+# python3 (3.11+), pip, make and git.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced-$(UV_VERSION)
+
+.PHONY: run install test test-embedded test-services lint typecheck migrate clean
+
+run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
+	$(BIN)/chorus migrate
+	@echo ""
+	@echo "  chorus API docs: http://127.0.0.1:8000/docs    mail written to var/mail/    Ctrl-C stops all"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+install: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	touch $@
+
+test: lint typecheck test-embedded  ## lint, type check, and the whole suite on the embedded defaults
+
+test-embedded: install
+	$(BIN)/pytest
+
+test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1
+	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+migrate: install
+	$(BIN)/chorus migrate
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Accounts' scenes; ``chorus.acts.accounts`` aggregates them into one router."""

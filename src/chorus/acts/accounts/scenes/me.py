@@ -1,0 +1,47 @@
+"""My account: read it, update my profile, delete it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import update
+
+from chorus.acts.accounts.tasks.erasure import erase_account
+from chorus.acts.auth import CurrentUser
+from chorus.celery import enqueue
+from chorus.models import RefreshToken, utcnow
+from chorus.schema.accounts import Account, AccountUpdate
+from chorus.web import DatabaseSession, documented
+
+router = APIRouter(prefix="/me")
+
+
+@router.get("", summary="My account", responses=documented(401))
+async def read_my_account(user: CurrentUser) -> Account:
+    return Account.model_validate(user)
+
+
+@router.patch("", summary="Update my display name or bio", responses=documented(401, 422))
+async def update_my_account(body: AccountUpdate, user: CurrentUser, session: DatabaseSession) -> Account:
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(user, field, value)
+    await session.commit()
+    return Account.model_validate(user)
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete my account; my personal data is erased shortly after",
+    responses=documented(401),
+)
+async def delete_my_account(user: CurrentUser, session: DatabaseSession) -> None:
+    now = utcnow()
+    user.deleted_at = now
+    user.session_version += 1
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    await session.commit()
+    await enqueue(erase_account, str(user.id))

@@ -1,0 +1,5 @@
+"""Accounts' background work, registered on ``chorus.celery:app`` when a worker imports this package."""
+
+from chorus.acts.accounts.tasks import erasure
+
+__all__ = ["erasure"]

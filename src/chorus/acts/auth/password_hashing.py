@@ -1,0 +1,33 @@
+"""Password hashing with Argon2id; hashes made with weaker parameters are upgraded on the next login."""
+
+from __future__ import annotations
+
+import functools
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+
+@functools.cache
+def _hasher() -> PasswordHash:
+    return PasswordHash((Argon2Hasher(),))
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_password("decoy password that no account has")
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """Whether ``password`` matches, and a fresh hash to store if the old one should be upgraded.
+
+    Without a stored hash (no such account) a decoy is checked, so the answer takes as long either way.
+    """
+    if password_hash is None:
+        _hasher().verify(password, _decoy_hash())
+        return False, None
+    return _hasher().verify_and_update(password, password_hash)

@@ -1,0 +1,1 @@
+"""Auth's scenes; ``chorus.acts.auth`` aggregates them into one router."""

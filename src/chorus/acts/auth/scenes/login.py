@@ -1,0 +1,134 @@
+"""Sessions: log in for a token pair, rotate the refresh token, log out.
+
+A refresh token is single use. Each login starts a family; presenting a token that was already spent means it
+was copied, so the whole family is revoked and its holder, whoever it is, must log in again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chorus.acts.auth import throttle
+from chorus.acts.auth.password_hashing import verify_password
+from chorus.acts.auth.tokens import AccessClaims, digest, issue_access_token, new_secret
+from chorus.config import get_settings
+from chorus.models import RefreshToken, User, utcnow
+from chorus.schema.auth import RefreshTokenIn, TokenPair
+from chorus.web import DatabaseSession, Problem, documented
+
+router = APIRouter()
+
+Username = Annotated[str, Form(min_length=1, max_length=254, description="The account's email address.")]
+Password = Annotated[str, Form(min_length=1, max_length=128)]
+GrantType = Annotated[str | None, Form(pattern="^password$", description="OAuth2: `password` if sent.")]
+
+
+def _invalid_refresh_token() -> Problem:
+    return Problem(401, "the refresh token is invalid, expired or revoked", "invalid_refresh_token")
+
+
+async def issue_token_pair(session: AsyncSession, user: User, family_id: uuid.UUID | None = None) -> TokenPair:
+    """A new access token and the next refresh token of ``family_id`` (a new family when None); not committed."""
+    family_id = family_id or uuid.uuid4()
+    secret = new_secret()
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=family_id,
+            token_hash=digest(secret),
+            expires_at=utcnow() + timedelta(days=get_settings().refresh_token_days),
+        )
+    )
+    access_token, expires_in = issue_access_token(AccessClaims(user.id, family_id, user.session_version))
+    return TokenPair(access_token=access_token, expires_in=expires_in, refresh_token=secret)
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+@router.post(
+    "/token",
+    summary="Log in with email (as username) and password",
+    responses=documented(401, 422, 429),
+)
+async def log_in(
+    username: Username,
+    password: Password,
+    request: Request,
+    session: DatabaseSession,
+    grant_type: GrantType = None,
+) -> TokenPair:
+    email = username.strip().lower()
+    address = request.client.host if request.client else "unknown"
+    wait = await throttle.seconds_until_allowed(session, email=email, address=address)
+    if wait:
+        raise Problem(
+            429,
+            "too many failed logins; try again later",
+            "too_many_attempts",
+            headers={"Retry-After": str(wait)},
+        )
+    user = await session.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
+    matches, upgraded_hash = verify_password(password, user.password_hash if user else None)
+    if user is None or not matches:
+        throttle.record_failure(session, email=email, address=address)
+        await session.commit()
+        raise Problem(401, "incorrect email or password", "invalid_credentials", {"WWW-Authenticate": "Bearer"})
+    if user.email_verified_at is None:
+        raise Problem(401, "verify your email address before logging in", "email_not_verified")
+    if upgraded_hash:
+        user.password_hash = upgraded_hash
+    await throttle.forget_failures(session, email=email)
+    pair = await issue_token_pair(session, user)
+    await session.commit()
+    return pair
+
+
+@router.post("/refresh", summary="Trade a refresh token for a new token pair", responses=documented(401, 422))
+async def refresh(body: RefreshTokenIn, session: DatabaseSession) -> TokenPair:
+    now = utcnow()
+    token = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(body.refresh_token)))
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        raise _invalid_refresh_token()
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token.id, RefreshToken.spent_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(spent_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        await revoke_family(session, token.family_id)
+        await session.commit()
+        raise _invalid_refresh_token()
+    user = await session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        raise _invalid_refresh_token()
+    pair = await issue_token_pair(session, user, token.family_id)
+    await session.commit()
+    return pair
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End the session the refresh token belongs to",
+    responses=documented(401, 422),
+)
+async def log_out(body: RefreshTokenIn, session: DatabaseSession) -> None:
+    family_id = await session.scalar(
+        select(RefreshToken.family_id).where(RefreshToken.token_hash == digest(body.refresh_token))
+    )
+    if family_id is None:
+        raise _invalid_refresh_token()
+    await revoke_family(session, family_id)
+    await session.commit()

@@ -1,0 +1,83 @@
+"""Joining: register an account, and prove the address by the token mailed to it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from chorus.acts.auth.password_hashing import hash_password
+from chorus.acts.auth.tasks.mail import send_verification_email
+from chorus.acts.auth.tokens import digest
+from chorus.celery import enqueue
+from chorus.models import EmailToken, EmailTokenPurpose, User, utcnow
+from chorus.schema.accounts import Account
+from chorus.schema.auth import Accepted, EmailAddress, MailedToken, Registration
+from chorus.web import DatabaseSession, Problem, documented
+
+router = APIRouter()
+
+VERIFICATION_RESENT = "If an unverified account has this address, a new verification mail is on its way."
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account; a verification mail follows",
+    responses=documented(409, 422),
+)
+async def register(body: Registration, session: DatabaseSession) -> Account:
+    if await session.scalar(select(User.id).where(User.email == body.email)):
+        raise Problem(409, "an account with this email address already exists", "email_taken")
+    user = User(email=body.email, password_hash=hash_password(body.password), display_name=body.display_name)
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise Problem(409, "an account with this email address already exists", "email_taken") from None
+    await enqueue(send_verification_email, str(user.id))
+    return Account.model_validate(user)
+
+
+@router.post(
+    "/verify",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Verify an email address with the mailed token",
+    responses=documented(400, 422),
+)
+async def verify_email(body: MailedToken, session: DatabaseSession) -> None:
+    now = utcnow()
+    token = await session.scalar(
+        select(EmailToken).where(
+            EmailToken.token_hash == digest(body.token),
+            EmailToken.purpose == EmailTokenPurpose.VERIFY_EMAIL,
+        )
+    )
+    if token is None or token.used_at is not None or token.expires_at <= now:
+        raise Problem(400, "the verification token is invalid, used or expired", "invalid_token")
+    spent = await session.execute(
+        update(EmailToken).where(EmailToken.id == token.id, EmailToken.used_at.is_(None)).values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise Problem(400, "the verification token is invalid, used or expired", "invalid_token")
+    await session.execute(
+        update(User)
+        .where(User.id == token.user_id, User.email_verified_at.is_(None), User.deleted_at.is_(None))
+        .values(email_verified_at=now)
+    )
+    await session.commit()
+
+
+@router.post(
+    "/verify/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Mail a new verification token",
+    responses=documented(422),
+)
+async def resend_verification(body: EmailAddress, session: DatabaseSession) -> Accepted:
+    user_id = await session.scalar(
+        select(User.id).where(User.email == body.email, User.email_verified_at.is_(None), User.deleted_at.is_(None))
+    )
+    if user_id is not None:
+        await enqueue(send_verification_email, str(user_id))
+    return Accepted(detail=VERIFICATION_RESENT)

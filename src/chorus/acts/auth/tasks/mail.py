@@ -1,0 +1,106 @@
+"""Mails auth sends: a verification token after registering, a reset token when a password is forgotten.
+
+Each task makes its token with the task's own id, so a redelivered task finds the token it already made and
+mails the same secret again instead of a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from html import escape
+
+from celery import Task
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chorus.acts.auth.tokens import digest, mail_secret
+from chorus.celery import app
+from chorus.config import get_settings
+from chorus.db import task_session
+from chorus.models import EmailToken, EmailTokenPurpose, User, utcnow
+
+RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_backoff_max": 600, "max_retries": 8}
+
+
+@dataclass(frozen=True)
+class TokenMail:
+    purpose: EmailTokenPurpose
+    subject: str
+    instruction: str
+    link_path: str
+    link_text: str
+    lifetime: timedelta
+    footnote: str = ""
+
+
+def _token_for(session: Session, token_id: uuid.UUID, user: User, kind: TokenMail) -> str:
+    if session.get(EmailToken, token_id) is None:
+        session.add(
+            EmailToken(
+                id=token_id,
+                user_id=user.id,
+                purpose=kind.purpose,
+                token_hash=digest(mail_secret(token_id, kind.purpose)),
+                expires_at=utcnow() + kind.lifetime,
+            )
+        )
+    return mail_secret(token_id, kind.purpose)
+
+
+def _mail_token(task: Task, user: User | None, kind: TokenMail, session: Session) -> None:
+    from chorus.mail import Mail, deliver
+
+    if user is None:
+        return
+    token_id = uuid.UUID(task.request.id) if task.request.id else uuid.uuid4()
+    secret = _token_for(session, token_id, user, kind)
+    session.commit()  # the token exists before anyone can read the mail
+    link = f"{get_settings().public_url}{kind.link_path}?token={secret}"
+    hours = kind.lifetime.total_seconds() / 3600
+    paragraphs = [
+        f"Hello {user.display_name},",
+        kind.instruction,
+        f"token: {secret}",
+        f"or open {link}",
+        f"The token works once and expires in {hours:g} hours. {kind.footnote}".strip(),
+    ]
+    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs[:2])
+    html += f'<p><code>{secret}</code></p><p><a href="{escape(link)}">{escape(kind.link_text)}</a></p>'
+    html += f"<p>{escape(paragraphs[-1])}</p>"
+    mail = Mail(to=user.email, subject=kind.subject, text="\n\n".join(paragraphs) + "\n", html=html)
+    deliver(mail, key=f"{kind.purpose.value}-{token_id}")
+
+
+@app.task(name="auth.send_verification_email", bind=True, **RETRY)
+def send_verification_email(self: Task, user_id: str) -> None:
+    kind = TokenMail(
+        purpose=EmailTokenPurpose.VERIFY_EMAIL,
+        subject="Verify your email address",
+        instruction="Please confirm your email address for chorus by sending this token to POST /auth/verify:",
+        link_path="/verify",
+        link_text="Verify my address",
+        lifetime=timedelta(hours=get_settings().verification_token_hours),
+    )
+    with task_session() as session:
+        user = session.get(User, uuid.UUID(user_id))
+        unverified = user is not None and user.is_active and user.email_verified_at is None
+        _mail_token(self, user if unverified else None, kind, session)
+
+
+@app.task(name="auth.send_password_reset_email", bind=True, **RETRY)
+def send_password_reset_email(self: Task, email: str) -> None:
+    kind = TokenMail(
+        purpose=EmailTokenPurpose.RESET_PASSWORD,
+        subject="Reset your password",
+        instruction="Someone asked to reset your chorus password. Send this token with a new password to "
+        "POST /auth/password/reset:",
+        link_path="/reset-password",
+        link_text="Reset my password",
+        lifetime=timedelta(minutes=get_settings().reset_token_minutes),
+        footnote="If it was not you, ignore this mail: your password stays as it is.",
+    )
+    with task_session() as session:
+        user = session.scalar(select(User).where(User.email == email.lower(), User.deleted_at.is_(None)))
+        _mail_token(self, user, kind, session)

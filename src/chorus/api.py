@@ -1,0 +1,94 @@
+"""The API application the containers run: ``uvicorn chorus.api:app``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from fastapi import FastAPI, Response, status
+from pydantic import BaseModel
+from sqlalchemy import text
+
+import chorus
+from chorus.acts import accounts, auth
+from chorus.celery import app as celery_app
+from chorus.config import get_settings
+from chorus.db import async_engine
+from chorus.web import documented, install_error_handlers
+
+READY_TIMEOUT_SECONDS = 2.0
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    database: Literal["ok", "down"]
+    broker: Literal["ok", "down"]
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    get_settings()  # a bad configuration stops start-up here, naming the variable
+    yield
+    await async_engine().dispose()
+
+
+app = FastAPI(
+    title="chorus",
+    version=chorus.__version__,
+    summary="Accounts, threads and messages, in the theatre layout.",
+    lifespan=lifespan,
+    max_body_size=MAX_BODY_BYTES,
+    separate_input_output_schemas=False,
+    generate_unique_id_function=lambda route: route.name,
+)
+install_error_handlers(app)
+for act in (auth, accounts):
+    app.include_router(act.router, responses=documented(422))
+
+
+@app.get("/health", tags=["operations"], summary="Liveness: the process answers")
+async def health() -> Health:
+    return Health()
+
+
+async def _database_ok() -> bool:
+    async with async_engine().connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return True
+
+
+def _broker_ok() -> bool:
+    with celery_app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=READY_TIMEOUT_SECONDS)
+    return True
+
+
+async def _probe(check: asyncio.Future[bool] | asyncio.Task[bool]) -> Literal["ok", "down"]:
+    try:
+        return "ok" if await asyncio.wait_for(check, READY_TIMEOUT_SECONDS) else "down"
+    except Exception:
+        return "down"
+
+
+@app.get(
+    "/ready",
+    tags=["operations"],
+    summary="Readiness: the database and the broker answer",
+    responses={503: {"model": Readiness, "description": "A dependency is down"}},
+)
+async def ready(response: Response) -> Readiness:
+    database, broker = await asyncio.gather(
+        _probe(asyncio.ensure_future(_database_ok())),
+        _probe(asyncio.ensure_future(asyncio.to_thread(_broker_ok))),
+    )
+    up = database == broker == "ok"
+    if not up:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return Readiness(status="ready" if up else "unavailable", database=database, broker=broker)

@@ -1,0 +1,1 @@
+"""Pydantic payloads the API consumes and produces, one module per act's vocabulary."""

@@ -1,0 +1,71 @@
+"""What every scene shares with the web framework: the request's database session, and errors answered as
+``{"detail": ..., "code": ...}`` with the right 4xx status."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chorus.db import session_scope
+from chorus.schema.errors import ErrorBody
+
+DatabaseSession = Annotated[AsyncSession, Depends(session_scope)]
+
+
+class Problem(HTTPException):
+    """An error a scene raises on purpose, with a stable ``code`` clients can switch on."""
+
+    def __init__(self, status_code: int, detail: str, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+        self.code = code
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error statuses a scene can answer."""
+    return {status: {"model": ErrorBody, "description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def _default_code(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = getattr(exc, "code", None) or _default_code(exc.status_code)
+    body = ErrorBody(detail=str(exc.detail), code=code)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=exc.status_code, headers=exc.headers)
+
+
+def _describe(error: dict[str, Any]) -> dict[str, Any]:
+    location = [str(part) for part in error.get("loc", ())]
+    return {"loc": location, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+
+
+def _summarise(error: dict[str, Any]) -> str:
+    if error["type"] == "json_invalid":
+        return f"malformed JSON body ({error['msg']})"
+    where = ".".join(error["loc"][1:]) or ".".join(error["loc"])
+    return f"{where}: {error['msg']}"
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_describe(error) for error in exc.errors()]
+    summary = "; ".join(_summarise(error) for error in errors[:5])
+    body = ErrorBody(detail=f"invalid request: {summary}", code="validation_error", errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
