@@ -48,7 +48,7 @@ class Settings(BaseSettings):
             key = self.secret_key.get_secret_value()
             if key == DEFAULT_SECRET_KEY or len(key) < 32:
                 raise ValueError(
-                    "CHORUS_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "CHORUS_SECRET_KEY: must be set to a random value of at least 32 characters "
                     "when CHORUS_ENV=production"
                 )
         return self
@@ -62,8 +62,8 @@ def describe(error: ValidationError) -> str:
     lines = []
     for issue in error.errors():
         field = ".".join(str(part) for part in issue["loc"])
-        variable = f"CHORUS_{field.upper()}" if field else "configuration"
-        lines.append(f"{variable}: {issue['msg']}")
+        message = issue["msg"].removeprefix("Value error, ")
+        lines.append(f"CHORUS_{field.upper()}: {message}" if field else message)
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
