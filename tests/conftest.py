@@ -24,7 +24,9 @@ os.environ.update(
 if SERVICES:
     os.environ.update(
         {
-            "CHORUS_DATABASE_URL": os.environ.get("CHORUS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+            "CHORUS_DATABASE_URL": os.environ.get(
+                "CHORUS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+            ),
             "CHORUS_BROKER_URL": os.environ.get("CHORUS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
             "CHORUS_REDIS_URL": os.environ.get("CHORUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
         }

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 import chorus
@@ -18,7 +18,7 @@ from chorus.config import get_settings
 from chorus.db import async_engine
 from chorus.web import documented, install_error_handlers
 
-READY_TIMEOUT_SECONDS = 2.0
+READY_TIMEOUT_SECONDS = 2
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -26,10 +26,14 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+Probe = Literal["ok", "down"]
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
-    database: Literal["ok", "down"]
-    broker: Literal["ok", "down"]
+    database: Probe
+    broker: Probe
+    redis: Probe | None = Field(default=None, description="Only when CHORUS_REDIS_URL is set.")
 
 
 @asynccontextmanager
@@ -70,7 +74,17 @@ def _broker_ok() -> bool:
     return True
 
 
-async def _probe(check: asyncio.Future[bool] | asyncio.Task[bool]) -> Literal["ok", "down"]:
+async def _redis_ok(url: str) -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=READY_TIMEOUT_SECONDS)
+    try:
+        return bool(await client.ping())
+    finally:
+        await client.aclose()
+
+
+async def _probe(check: Awaitable[bool]) -> Probe:
     try:
         return "ok" if await asyncio.wait_for(check, READY_TIMEOUT_SECONDS) else "down"
     except Exception:
@@ -80,15 +94,17 @@ async def _probe(check: asyncio.Future[bool] | asyncio.Task[bool]) -> Literal["o
 @app.get(
     "/ready",
     tags=["operations"],
-    summary="Readiness: the database and the broker answer",
+    summary="Readiness: the database, the broker and Redis (if configured) answer",
+    response_model_exclude_none=True,
     responses={503: {"model": Readiness, "description": "A dependency is down"}},
 )
 async def ready(response: Response) -> Readiness:
-    database, broker = await asyncio.gather(
-        _probe(asyncio.ensure_future(_database_ok())),
-        _probe(asyncio.ensure_future(asyncio.to_thread(_broker_ok))),
-    )
-    up = database == broker == "ok"
+    redis_url = get_settings().redis_url
+    checks = [_database_ok(), asyncio.to_thread(_broker_ok)] + ([_redis_ok(redis_url)] if redis_url else [])
+    database, broker, *redis = await asyncio.gather(*(_probe(check) for check in checks))
+    up = all(result == "ok" for result in (database, broker, *redis))
     if not up:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Readiness(status="ready" if up else "unavailable", database=database, broker=broker)
+    return Readiness(
+        status="ready" if up else "unavailable", database=database, broker=broker, redis=redis[0] if redis else None
+    )

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 POLLING_INTERVAL = 0.05
 
 
-class Channel(sqla.Channel):  # type: ignore[misc]
+class Channel(sqla.Channel):
     def _engine_from_config(self) -> Engine:
-        url: str = self.connection.client.hostname
+        url = str(self.connection.client.hostname)  # type: ignore[union-attr]
         database = url.split(":///", 1)[-1]
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -36,8 +36,8 @@ class Channel(sqla.Channel):  # type: ignore[misc]
 
         return engine
 
-    def _get(self, queue: str) -> Any:
-        queue_row = self._get_or_create(queue)
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
+        queue_row = self._get_or_create(queue)  # type: ignore[attr-defined]
         self.session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
         try:
             message = (
@@ -56,6 +56,6 @@ class Channel(sqla.Channel):  # type: ignore[misc]
             self.session.commit()
 
 
-class Transport(sqla.Transport):  # type: ignore[misc]
+class Transport(sqla.Transport):
     Channel = Channel
     polling_interval = POLLING_INTERVAL

@@ -11,7 +11,8 @@ WORKER_IMPORTS = """
 import json, sys
 from chorus.celery import app
 app.loader.import_default_modules()
-print(json.dumps({"modules": sorted(sys.modules), "tasks": sorted(t for t in app.tasks if not t.startswith("celery."))}))
+tasks = sorted(t for t in app.tasks if not t.startswith("celery."))
+print(json.dumps({"modules": sorted(sys.modules), "tasks": tasks}))
 """
 
 API_IMPORTS = """

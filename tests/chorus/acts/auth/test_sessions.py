@@ -98,9 +98,7 @@ def test_logout_revokes_the_session_family(client: TestClient, register: object)
     assert unknown.status_code == 401
 
 
-def test_repeated_failures_for_one_account_are_throttled_with_retry_after(
-    client: TestClient, register: object
-) -> None:
+def test_repeated_failures_for_one_account_are_throttled_with_retry_after(client: TestClient, register: object) -> None:
     person: Person = register()  # type: ignore[operator]
     limit = get_settings().login_failures_per_account
     for _ in range(limit):

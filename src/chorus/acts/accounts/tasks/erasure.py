@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from chorus.celery import app
 from chorus.db import task_session
@@ -14,16 +15,14 @@ ERASED_NAME = "Deleted account"
 ERASED_DOMAIN = "erased.invalid"
 
 
-def _erase(user: User) -> list[object]:
-    """Scrub ``user`` in place; the statements that delete what hangs off the account."""
+def _erase(session: Session, user: User) -> None:
+    """Scrub ``user`` in place and delete the credentials that hang off the account."""
     user.email = f"{user.id}@{ERASED_DOMAIN}"
     user.display_name = ERASED_NAME
     user.bio = None
     user.password_hash = "!"  # matches no password
-    return [
-        delete(EmailToken).where(EmailToken.user_id == user.id),
-        delete(RefreshToken).where(RefreshToken.user_id == user.id),
-    ]
+    session.execute(delete(EmailToken).where(EmailToken.user_id == user.id))
+    session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
 
 
 @app.task(name="accounts.erase_account", autoretry_for=(OSError,), retry_backoff=True)
@@ -33,8 +32,7 @@ def erase_account(user_id: str) -> bool:
         user = session.get(User, uuid.UUID(user_id))
         if user is None or user.deleted_at is None or user.email.endswith(f"@{ERASED_DOMAIN}"):
             return False
-        for statement in _erase(user):
-            session.execute(statement)
+        _erase(session, user)
         session.commit()
     return True
 

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
+from typing import Any
 
 from celery import Task
 from sqlalchemy import select
@@ -20,8 +21,6 @@ from chorus.celery import app
 from chorus.config import get_settings
 from chorus.db import task_session
 from chorus.models import EmailToken, EmailTokenPurpose, User, utcnow
-
-RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_backoff_max": 600, "max_retries": 8}
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _token_for(session: Session, token_id: uuid.UUID, user: User, kind: TokenMai
     return mail_secret(token_id, kind.purpose)
 
 
-def _mail_token(task: Task, user: User | None, kind: TokenMail, session: Session) -> None:
+def _mail_token(task: Task[Any, Any], user: User | None, kind: TokenMail, session: Session) -> None:
     from chorus.mail import Mail, deliver
 
     if user is None:
@@ -73,8 +72,8 @@ def _mail_token(task: Task, user: User | None, kind: TokenMail, session: Session
     deliver(mail, key=f"{kind.purpose.value}-{token_id}")
 
 
-@app.task(name="auth.send_verification_email", bind=True, **RETRY)
-def send_verification_email(self: Task, user_id: str) -> None:
+@app.task(name="auth.send_verification_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_verification_email(self: Task[Any, Any], user_id: str) -> None:
     kind = TokenMail(
         purpose=EmailTokenPurpose.VERIFY_EMAIL,
         subject="Verify your email address",
@@ -89,8 +88,8 @@ def send_verification_email(self: Task, user_id: str) -> None:
         _mail_token(self, user if unverified else None, kind, session)
 
 
-@app.task(name="auth.send_password_reset_email", bind=True, **RETRY)
-def send_password_reset_email(self: Task, email: str) -> None:
+@app.task(name="auth.send_password_reset_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_password_reset_email(self: Task[Any, Any], email: str) -> None:
     kind = TokenMail(
         purpose=EmailTokenPurpose.RESET_PASSWORD,
         subject="Reset your password",
