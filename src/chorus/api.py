@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 import chorus
-from chorus.acts import accounts, auth
+from chorus.acts import accounts, auth, message, thread
 from chorus.celery import app as celery_app
 from chorus.config import get_settings
 from chorus.db import async_engine
+from chorus.live import close_hub
 from chorus.web import documented, install_error_handlers
 
 READY_TIMEOUT_SECONDS = 2
@@ -40,6 +41,7 @@ class Readiness(BaseModel):
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     get_settings()  # a bad configuration stops start-up here, naming the variable
     yield
+    await close_hub()
     await async_engine().dispose()
 
 
@@ -53,7 +55,7 @@ app = FastAPI(
     generate_unique_id_function=lambda route: route.name,
 )
 install_error_handlers(app)
-for act in (auth, accounts):
+for act in (auth, accounts, thread, message):
     app.include_router(act.router, responses=documented(422))
 
 

@@ -61,6 +61,8 @@ def celery_config() -> dict[str, Any]:
         },
         "beat_schedule": {
             "purge-expired-tokens": {"task": "auth.purge_expired_tokens", "schedule": timedelta(hours=1)},
+            "send-unread-digests": {"task": "message.send_unread_digests", "schedule": timedelta(minutes=1)},
+            "purge-old-thread-events": {"task": "thread.purge_old_events", "schedule": timedelta(hours=1)},
             "erase-deleted-accounts": {
                 "task": "accounts.erase_deleted_accounts",
                 "schedule": timedelta(minutes=10),

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     login_failures_per_account: Annotated[int, Field(ge=1)] = 5
     login_failures_per_address: Annotated[int, Field(ge=1)] = 20
     login_throttle_minutes: Annotated[int, Field(ge=1)] = 15
+    digest_delay_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 10
+    event_retention_hours: Annotated[int, Field(ge=1)] = 72
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Self:

@@ -1,15 +1,24 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all on ``Base``."""
 
 from chorus.models.base import Base, utcnow, uuid7
+from chorus.models.digest import Digest
+from chorus.models.event import ThreadEvent
+from chorus.models.message import Message
+from chorus.models.thread import Participant, Thread
 from chorus.models.token import EmailToken, EmailTokenPurpose, LoginFailure, RefreshToken
 from chorus.models.user import User
 
 __all__ = [
     "Base",
+    "Digest",
     "EmailToken",
     "EmailTokenPurpose",
     "LoginFailure",
+    "Message",
+    "Participant",
     "RefreshToken",
+    "Thread",
+    "ThreadEvent",
     "User",
     "utcnow",
     "uuid7",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.schema.fields import DisplayName, Email, NewPassword, OpaqueToken, Password
 
@@ -41,6 +41,15 @@ class PasswordReset(Request):
 class PasswordChange(Request):
     current_password: Password
     new_password: NewPassword
+
+
+class PasswordLogin(BaseModel):
+    """The OAuth2 password grant's form: the email address goes in ``username``."""
+
+    username: Annotated[str, Field(min_length=1, max_length=254, description="The account's email address.")]
+    password: Password
+    grant_type: Annotated[str | None, Field(pattern="^password$", description="OAuth2: `password` if sent.")] = None
+    scope: Annotated[str, Field(max_length=1000)] = ""
 
 
 class TokenPair(BaseModel):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 
-def _printable(value: str) -> str:
-    if any(not ch.isprintable() for ch in value):
+def _single_line(value: str) -> str:
+    """No control characters (tabs and line breaks included) and no lone surrogates, which no database stores."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _text(value: str) -> str:
+    """What a person types into a message: like a single line, but line breaks and tabs are welcome."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -26,14 +35,24 @@ NewPassword = Annotated[
         description="At least 10 characters.",
         examples=["correct horse battery"],
     ),
+    AfterValidator(_text),
 ]
 # Any length up to the cap: a password checked against a stored hash needs no policy, only a bound.
-Password = Annotated[str, Field(min_length=1, max_length=128)]
+Password = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_text)]
 DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
-    AfterValidator(_printable),
+    AfterValidator(_single_line),
     Field(examples=["Ada Lovelace"]),
 ]
-Bio = Annotated[str, StringConstraints(max_length=500), Field(examples=["Analyst of engines."])]
-OpaqueToken = Annotated[str, Field(min_length=16, max_length=200)]
+Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_text), Field(examples=["Analyst of engines."])]
+OpaqueToken = Annotated[str, Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_\-]+$")]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_single_line),
+    Field(examples=["Friday lunch"]),
+]
+MessageBody = Annotated[
+    str, Field(min_length=1, max_length=10_000, examples=["See you at noon."]), AfterValidator(_text)
+]

@@ -19,14 +19,12 @@ from chorus.acts.auth.password_hashing import verify_password
 from chorus.acts.auth.tokens import AccessClaims, digest, issue_access_token, new_secret
 from chorus.config import get_settings
 from chorus.models import RefreshToken, User, utcnow
-from chorus.schema.auth import RefreshTokenIn, TokenPair
+from chorus.schema.auth import PasswordLogin, RefreshTokenIn, TokenPair
 from chorus.web import DatabaseSession, Problem, documented
 
 router = APIRouter()
 
-Username = Annotated[str, Form(min_length=1, max_length=254, description="The account's email address.")]
-Password = Annotated[str, Form(min_length=1, max_length=128)]
-GrantType = Annotated[str | None, Form(pattern="^password$", description="OAuth2: `password` if sent.")]
+LoginForm = Annotated[PasswordLogin, Form()]
 
 
 def _invalid_refresh_token() -> Problem:
@@ -62,14 +60,8 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
     summary="Log in with email (as username) and password",
     responses=documented(401, 422, 429),
 )
-async def log_in(
-    username: Username,
-    password: Password,
-    request: Request,
-    session: DatabaseSession,
-    grant_type: GrantType = None,
-) -> TokenPair:
-    email = username.strip().lower()
+async def log_in(form: LoginForm, request: Request, session: DatabaseSession) -> TokenPair:
+    email = form.username.strip().lower()
     address = request.client.host if request.client else "unknown"
     wait = await throttle.seconds_until_allowed(session, email=email, address=address)
     if wait:
@@ -80,7 +72,7 @@ async def log_in(
             headers={"Retry-After": str(wait)},
         )
     user = await session.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
-    matches, upgraded_hash = verify_password(password, user.password_hash if user else None)
+    matches, upgraded_hash = verify_password(form.password, user.password_hash if user else None)
     if user is None or not matches:
         throttle.record_failure(session, email=email, address=address)
         await session.commit()

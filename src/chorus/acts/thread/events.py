@@ -1,0 +1,59 @@
+"""A thread's event log: what happened, numbered per thread, stored, then announced to live subscribers.
+
+Numbers come from the thread row's counter, so events of one thread are numbered in commit order and a
+subscriber resuming after event N misses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chorus.live import get_hub
+from chorus.models import Thread, ThreadEvent
+
+EventType = Literal["message.created", "message.edited", "message.deleted", "participant.added", "participant.removed"]
+
+
+def channel(thread_id: uuid.UUID) -> str:
+    return f"thread:{thread_id}"
+
+
+def log_event(session: AsyncSession, thread_id: uuid.UUID, seq: int, type_: EventType, data: Any) -> ThreadEvent:
+    """Add an event whose number the caller already took from the thread's counter."""
+    event = ThreadEvent(thread_id=thread_id, seq=seq, type=type_, data=data)
+    session.add(event)
+    return event
+
+
+async def record_event(session: AsyncSession, thread_id: uuid.UUID, type_: EventType, data: Any) -> ThreadEvent:
+    seq = await session.scalar(
+        update(Thread).where(Thread.id == thread_id).values(event_seq=Thread.event_seq + 1).returning(Thread.event_seq)
+    )
+    assert seq is not None, "the thread exists: the caller checked membership"
+    return log_event(session, thread_id, seq, type_, data)
+
+
+def wire_format(event: ThreadEvent) -> str:
+    return json.dumps({"seq": event.seq, "type": event.type, "data": event.data}, separators=(",", ":"))
+
+
+async def announce(*events: ThreadEvent) -> None:
+    """Publish committed events to live subscribers on every API process."""
+    hub = get_hub()
+    for event in events:
+        await hub.publish(channel(event.thread_id), wire_format(event))
+
+
+async def events_after(session: AsyncSession, thread_id: uuid.UUID, after_seq: int, limit: int) -> list[ThreadEvent]:
+    rows = await session.scalars(
+        select(ThreadEvent)
+        .where(ThreadEvent.thread_id == thread_id, ThreadEvent.seq > after_seq)
+        .order_by(ThreadEvent.seq)
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,0 +1,1 @@
+"""The thread act's scenes; ``chorus.acts.thread`` aggregates them into one router."""

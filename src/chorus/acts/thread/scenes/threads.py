@@ -1,0 +1,138 @@
+"""Threads: start one, list mine (most recent activity first), read one, rename it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy import func, select, tuple_
+
+from chorus.acts.auth import CurrentUser
+from chorus.acts.thread.membership import MyThread
+from chorus.models import Message, Participant, Thread, User, utcnow
+from chorus.schema.page import InvalidCursor, Page, decode_cursor, encode_cursor
+from chorus.schema.thread import MessagePreview, ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
+from chorus.web import DatabaseSession, Problem, documented
+
+router = APIRouter()
+
+PREVIEW_CHARS = 140
+
+
+async def _participants(session: DatabaseSession, thread: Thread) -> list[ParticipantOut]:
+    rows = await session.execute(
+        select(Participant.user_id, User.display_name, Participant.joined_at)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.thread_id == thread.id)
+        .order_by(Participant.joined_at, Participant.user_id)
+    )
+    return [
+        ParticipantOut(user_id=user_id, display_name=name, joined_at=joined, is_owner=user_id == thread.owner_id)
+        for user_id, name, joined in rows
+    ]
+
+
+def _detail(thread: Thread, participant: Participant, participants: list[ParticipantOut]) -> ThreadDetail:
+    return ThreadDetail(
+        id=thread.id,
+        title=thread.title,
+        owner_id=thread.owner_id,
+        created_at=thread.created_at,
+        last_activity_at=thread.last_activity_at,
+        unread_count=thread.last_seq - participant.read_seq,
+        participants=participants,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start a thread with some people; I own it",
+    responses=documented(401, 422),
+)
+async def create_thread(body: ThreadCreate, user: CurrentUser, session: DatabaseSession) -> ThreadDetail:
+    others = set(body.participant_ids) - {user.id}
+    if others:
+        found = set(
+            await session.scalars(
+                select(User.id).where(
+                    User.id.in_(others), User.deleted_at.is_(None), User.email_verified_at.is_not(None)
+                )
+            )
+        )
+        if unknown := others - found:
+            listed = ", ".join(sorted(str(u) for u in unknown))
+            raise Problem(422, f"participant_ids: no such account: {listed}", "unknown_participant")
+    now = utcnow()
+    thread = Thread(title=body.title, owner_id=user.id, created_at=now, last_activity_at=now)
+    session.add(thread)
+    await session.flush()
+    members = [Participant(thread_id=thread.id, user_id=member, joined_at=now) for member in [user.id, *others]]
+    session.add_all(members)
+    await session.commit()
+    return _detail(thread, members[0], await _participants(session, thread))
+
+
+@router.get("", summary="My threads, most recent activity first", responses=documented(401, 422))
+async def list_my_threads(
+    user: CurrentUser,
+    session: DatabaseSession,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[ThreadSummary]:
+    query = (
+        select(
+            Thread,
+            Participant.read_seq,
+            Message.id,
+            Message.author_id,
+            func.substr(Message.body, 1, PREVIEW_CHARS),
+            Message.created_at,
+        )
+        .join(Participant, Participant.thread_id == Thread.id)
+        .outerjoin(Message, Message.id == Thread.last_message_id)
+        .where(Participant.user_id == user.id)
+        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        try:
+            activity, thread_id = decode_cursor(cursor, 2)
+            after = (datetime.fromisoformat(activity), uuid.UUID(thread_id))
+        except (InvalidCursor, TypeError, ValueError):
+            raise Problem(422, "cursor: not a cursor this API handed out", "invalid_cursor") from None
+        query = query.where(tuple_(Thread.last_activity_at, Thread.id) < after)
+    rows = (await session.execute(query)).all()
+    items = [
+        ThreadSummary(
+            id=thread.id,
+            title=thread.title,
+            owner_id=thread.owner_id,
+            last_activity_at=thread.last_activity_at,
+            unread_count=thread.last_seq - read_seq,
+            last_message=None
+            if message_id is None
+            else MessagePreview(id=message_id, author_id=author_id, body=preview, created_at=created_at),
+        )
+        for thread, read_seq, message_id, author_id, preview, created_at in rows[:limit]
+    ]
+    last = items[-1] if len(rows) > limit else None
+    next_cursor = encode_cursor(last.last_activity_at.isoformat(), str(last.id)) if last else None
+    return Page[ThreadSummary](items=items, next_cursor=next_cursor)
+
+
+@router.get("/{thread_id}", summary="A thread I am in, with its participants", responses=documented(401, 404, 422))
+async def read_thread(membership: MyThread, session: DatabaseSession) -> ThreadDetail:
+    participants = await _participants(session, membership.thread)
+    return _detail(membership.thread, membership.participant, participants)
+
+
+@router.patch("/{thread_id}", summary="Rename a thread I own", responses=documented(401, 403, 404, 422))
+async def rename_thread(body: ThreadRename, membership: MyThread, session: DatabaseSession) -> ThreadDetail:
+    if not membership.is_owner:
+        raise Problem(403, "only the thread's owner can rename it", "not_thread_owner")
+    membership.thread.title = body.title
+    await session.commit()
+    return _detail(membership.thread, membership.participant, await _participants(session, membership.thread))

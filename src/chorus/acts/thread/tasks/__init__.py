@@ -1,0 +1,5 @@
+"""The thread act's background work, registered on ``chorus.celery:app`` when a worker imports this package."""
+
+from chorus.acts.thread.tasks import event_log
+
+__all__ = ["event_log"]
