@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 SERVICES = os.environ.get("CHORUS_TEST_SERVICES") == "1"
@@ -19,6 +20,8 @@ os.environ.update(
         "CHORUS_ENV": "test",
         "CHORUS_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "CHORUS_MAIL_DIR": str(_scratch / "mail"),
+        # A queue of this run's own, so two runs against one RabbitMQ never consume each other's tasks.
+        "CHORUS_TASK_QUEUE": f"chorus-tests-{uuid.uuid4().hex[:12]}",
     }
 )
 if SERVICES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -28,20 +29,36 @@ PASSWORD = "correct horse battery staple"
 TOKEN_LINE = re.compile(r"^token: (\S+)$", re.MULTILINE)
 
 
-def _reset_schema() -> None:
+SUITE_LOCK = 0x63686F72  # one suite at a time on a shared PostgreSQL database
+
+
+@contextlib.contextmanager
+def _exclusive_database() -> Iterator[None]:
+    """On PostgreSQL, hold a session-wide advisory lock so concurrent runs wait instead of dropping each
+    other's tables; then start from an empty schema."""
     engine = sync_engine()
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SUITE_LOCK})
+        holder.commit()
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
+        try:
+            yield
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SUITE_LOCK})
+            holder.commit()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def database() -> Iterator[None]:
     """The schema, built by the real migrations once per run."""
-    _reset_schema()
-    migrate()
-    yield
+    with _exclusive_database():
+        migrate()
+        yield
     dispose_engines()
 
 
@@ -49,10 +66,10 @@ def database() -> Iterator[None]:
 def worker(database: None) -> Iterator[Any]:
     """A real Celery worker in a thread, consuming from the configured broker."""
     celery_app.loader.import_default_modules()
-    with celery_app.connection_for_write() as connection:
-        celery_app.control.purge(connection=connection)  # leftovers of an earlier run are not ours
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
         yield running
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_delete(get_settings().task_queue)
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,7 @@ def celery_config() -> dict[str, Any]:
         broker_url = broker_url.removeprefix(EMBEDDED_BROKER_SCHEME)
     return config | {
         "broker_url": broker_url,
+        "task_default_queue": settings.task_queue,
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 2,
         "task_serializer": "json",

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     database_url: str = "sqlite:///var/chorus.sqlite3"
     broker_url: str = "sqla+sqlite:///var/broker.sqlite3"
+    task_queue: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")] = "chorus"
     redis_url: str | None = None
     smtp_url: str | None = None
     mail_dir: Path = Path("var/mail")

@@ -68,7 +68,5 @@ async def mark_read(body: ReadMarker, membership: MyThread, session: DatabaseSes
         read_seq, marker = message.seq, message.id
     else:
         read_seq = participant.read_seq
-        marker = await session.scalar(
-            select(Message.id).where(Message.thread_id == thread.id, Message.seq == read_seq)
-        )
+        marker = await session.scalar(select(Message.id).where(Message.thread_id == thread.id, Message.seq == read_seq))
     return ReadState(last_read_message_id=marker, unread_count=max(0, thread.last_seq - read_seq))

@@ -1,0 +1,120 @@
+"""Live updates over server-sent events, served by real API processes (one hub in-process, or Redis across two)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.servers import EventStream, api_process
+from tests.stack import Person
+
+REDIS_URL = os.environ.get("CHORUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="module")
+def api(worker: Any) -> Iterator[str]:
+    with api_process() as base_url:
+        yield base_url
+
+
+def _start_thread(base: str, owner: Person, *others: Person) -> str:
+    body = {"title": "Live", "participant_ids": [str(p.id) for p in others]}
+    response = httpx2.post(f"{base}/threads", json=body, headers=owner.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _post(base: str, person: Person, thread_id: str, body: str) -> dict[str, Any]:
+    response = httpx2.post(f"{base}/threads/{thread_id}/messages", json={"body": body}, headers=person.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _subscribe(base: str, person: Person, thread_id: str, last_event_id: str | None = None) -> EventStream:
+    headers = person.headers | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+    stream = EventStream(f"{base}/threads/{thread_id}/events", headers)
+    assert stream.status == 200
+    return stream
+
+
+def test_every_kind_of_event_arrives_in_order(api: str, register: Any) -> None:
+    ada, bob, cy = register("Ada Lovelace"), register("Bob Babbage"), register("Cy Young")
+    thread_id = _start_thread(api, ada, bob)
+    stream = _subscribe(api, bob, thread_id)
+
+    message = _post(api, ada, thread_id, "hello")
+    message_url = f"{api}/threads/{thread_id}/messages/{message['id']}"
+    assert httpx2.patch(message_url, json={"body": "hello!"}, headers=ada.headers).status_code == 200
+    assert httpx2.delete(message_url, headers=ada.headers).status_code == 204
+    participants = f"{api}/threads/{thread_id}/participants"
+    assert httpx2.post(participants, json={"user_id": str(cy.id)}, headers=ada.headers).status_code == 201
+    assert httpx2.delete(f"{participants}/{cy.id}", headers=ada.headers).status_code == 204
+
+    events = stream.take(5)
+    assert [e["event"] for e in events] == [
+        "message.created",
+        "message.edited",
+        "message.deleted",
+        "participant.added",
+        "participant.removed",
+    ]
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 5
+    created = json.loads(events[0]["data"])
+    assert created == message
+    assert json.loads(events[1]["data"])["body"] == "hello!"
+    assert json.loads(events[3]["data"])["user_id"] == str(cy.id)
+
+
+def test_a_subscriber_resumes_from_last_event_id_without_loss(api: str, register: Any) -> None:
+    ada, bob = register("Ada Lovelace"), register("Bob Babbage")
+    thread_id = _start_thread(api, ada, bob)
+    first = _subscribe(api, bob, thread_id)
+    _post(api, ada, thread_id, "one")
+    seen = first.take(1)[0]
+
+    # Bob is away while two more arrive, then reconnects with the id of the last event he saw.
+    _post(api, ada, thread_id, "two")
+    _post(api, ada, thread_id, "three")
+    resumed = _subscribe(api, bob, thread_id, last_event_id=seen["id"])
+    missed = resumed.take(2)
+    assert [json.loads(e["data"])["body"] for e in missed] == ["two", "three"]
+    _post(api, ada, thread_id, "four")
+    assert json.loads(resumed.take(1)[0]["data"])["body"] == "four"
+
+
+def test_a_removed_participant_hears_of_it_and_the_stream_ends(api: str, register: Any) -> None:
+    ada, bob = register("Ada Lovelace"), register("Bob Babbage")
+    thread_id = _start_thread(api, ada, bob)
+    stream = _subscribe(api, bob, thread_id)
+    assert httpx2.delete(f"{api}/threads/{thread_id}/participants/{bob.id}", headers=ada.headers).status_code == 204
+    removed = stream.take(1)[0]
+    assert removed["event"] == "participant.removed"
+    assert stream.next() is None
+
+
+def test_outsiders_cannot_subscribe(api: str, register: Any) -> None:
+    ada, eve = register("Ada Lovelace"), register("Eve Dropper")
+    thread_id = _start_thread(api, ada)
+    response = httpx2.get(f"{api}/threads/{thread_id}/events", headers=eve.headers)
+    assert response.status_code == 404
+
+
+def test_an_event_posted_through_one_api_process_reaches_a_subscriber_on_another(worker: Any, register: Any) -> None:
+    ada, bob = register("Ada Lovelace"), register("Bob Babbage")
+    with api_process(CHORUS_REDIS_URL=REDIS_URL) as one, api_process(CHORUS_REDIS_URL=REDIS_URL) as two:
+        thread_id = _start_thread(one, ada, bob)
+        stream = _subscribe(two, bob, thread_id)
+        time.sleep(0.2)  # let the stream subscribe to Redis, so the event comes live rather than from the log
+        posted_at = time.monotonic()
+        message = _post(one, ada, thread_id, "across processes")
+        event = stream.take(1)[0]
+        assert json.loads(event["data"]) == message
+        assert time.monotonic() - posted_at < 5
