@@ -17,7 +17,7 @@ from chorus.celery import app as celery_app
 from chorus.config import get_settings
 from chorus.db import async_engine
 from chorus.live import close_hub
-from chorus.web import documented, install_error_handlers
+from chorus.web import RequestBodyLimit, documented, install_error_handlers
 
 READY_TIMEOUT_SECONDS = 2
 MAX_BODY_BYTES = 1024 * 1024
@@ -50,11 +50,11 @@ app = FastAPI(
     version=chorus.__version__,
     summary="Accounts, threads and messages, in the theatre layout.",
     lifespan=lifespan,
-    max_body_size=MAX_BODY_BYTES,
     separate_input_output_schemas=False,
     generate_unique_id_function=lambda route: route.name,
 )
 install_error_handlers(app)
+app.add_middleware(RequestBodyLimit, max_bytes=MAX_BODY_BYTES)
 for act in (auth, accounts, thread, message):
     app.include_router(act.router, responses=documented(422))
 

@@ -183,13 +183,13 @@ def seed(
     rng = random.Random(parameters.seed)  # noqa: S311 (reproducible synthetic data, no secrets)
     phases = _Phases(report)
     now = utcnow()
+    total_messages = parameters.messages + parameters.big_thread_messages
+    report(f"seeding {engine.url.render_as_string(hide_password=True)}: {total_messages:,} messages")
     with phases.phase("hash the password"):
         password_hash = hash_password(PASSWORD)
     users = _users(rng, parameters.users, now, password_hash)
     user_ids = [row[0] for row in users]
     plans = _plan_threads(rng, parameters, user_ids, now)
-    total_messages = sum(plan.messages for plan in plans)
-    report(f"seeding {engine.url.render_as_string(hide_password=True)}: {total_messages:,} messages")
     with engine.begin() as connection:
         if reset:
             with phases.phase("empty the tables"):

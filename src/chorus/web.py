@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chorus.db import session_scope
 from chorus.schema.errors import ErrorBody
@@ -63,6 +65,38 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     summary = "; ".join(_summarise(error) for error in errors[:5])
     body = ErrorBody(detail=f"invalid request: {summary}", code="validation_error", errors=errors)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+
+class RequestBodyLimit:
+    """Answer 413 in the error shape to a body over ``max_bytes``, whether declared up front or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            body = ErrorBody(detail=self._detail(), code="request_too_large")
+            await JSONResponse(body.model_dump(exclude_none=True), status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise Problem(413, self._detail(), "request_too_large")
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _detail(self) -> str:
+        return f"request body larger than {self.max_bytes} bytes"
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from chorus.schema.fields import Bio, DisplayName
 
@@ -30,11 +30,12 @@ class AccountUpdate(BaseModel):
     display_name: DisplayName | None = None
     bio: Bio | None = None
 
-    @model_validator(mode="after")
-    def _display_name_not_null(self) -> AccountUpdate:
-        if "display_name" in self.model_fields_set and self.display_name is None:
-            raise ValueError("display_name cannot be null")
-        return self
+    @field_validator("display_name")
+    @classmethod
+    def _display_name_not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
 
 
 class ProfileList(BaseModel):

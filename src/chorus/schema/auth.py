@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chorus.schema.fields import DisplayName, Email, NewPassword, OpaqueToken, Password
+from chorus.schema.fields import DisplayName, Email, LoginName, NewPassword, OpaqueToken, Password
 
 
 class Request(BaseModel):
@@ -46,7 +46,7 @@ class PasswordChange(Request):
 class PasswordLogin(BaseModel):
     """The OAuth2 password grant's form: the email address goes in ``username``."""
 
-    username: Annotated[str, Field(min_length=1, max_length=254, description="The account's email address.")]
+    username: Annotated[LoginName, Field(description="The account's email address.")]
     password: Password
     grant_type: Annotated[str | None, Field(pattern="^password$", description="OAuth2: `password` if sent.")] = None
     scope: Annotated[str, Field(max_length=1000)] = ""

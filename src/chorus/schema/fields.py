@@ -46,6 +46,10 @@ DisplayName = Annotated[
     Field(examples=["Ada Lovelace"]),
 ]
 Bio = Annotated[str, StringConstraints(max_length=500), AfterValidator(_text), Field(examples=["Analyst of engines."])]
+SearchText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_single_line)
+]
+LoginName = Annotated[str, Field(min_length=1, max_length=254), AfterValidator(_single_line)]
 OpaqueToken = Annotated[str, Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_\-]+$")]
 Title = Annotated[
     str,

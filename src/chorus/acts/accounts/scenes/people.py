@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from chorus.acts.auth import CurrentUser
 from chorus.models import User
 from chorus.schema.accounts import ProfileList, PublicProfile
+from chorus.schema.fields import SearchText
 from chorus.web import DatabaseSession, Problem, documented
 
 router = APIRouter()
@@ -24,10 +25,10 @@ def _escape_like(text: str) -> str:
 async def find_people(
     _: CurrentUser,
     session: DatabaseSession,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="Start of a display name or email.")],
+    q: Annotated[SearchText, Query(description="Start of a display name or email.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> ProfileList:
-    prefix = _escape_like(q.strip().lower()) + "%"
+    prefix = _escape_like(q.lower()) + "%"
     rows = await session.scalars(
         select(User)
         .where(
