@@ -46,9 +46,9 @@ class _LocalFanout:
 
     def deliver(self, channel: str, message: str) -> None:
         for queue in list(self.queues.get(channel, ())):
-            try:
+            if queue.qsize() < SUBSCRIBER_BACKLOG:
                 queue.put_nowait(message)
-            except asyncio.QueueFull:
+            else:
                 self._drop(channel, queue)
 
     def drop_all(self) -> None:
@@ -57,15 +57,13 @@ class _LocalFanout:
                 self._drop(channel, queue)
 
     def _drop(self, channel: str, queue: asyncio.Queue[str | None]) -> None:
-        """End a subscriber's stream: it resumes from its last event id when it reconnects."""
+        """End a subscriber's stream after what it already has: it resumes from its last event id."""
         self.queues[channel].discard(queue)
-        if queue.full():
-            queue.get_nowait()  # make room for the end-of-stream marker
         queue.put_nowait(None)
 
     @contextlib.asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
-        queue: asyncio.Queue[str | None] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        queue: asyncio.Queue[str | None] = asyncio.Queue()  # bounded by deliver(), which drops laggards
         self.queues[channel].add(queue)
 
         async def messages() -> AsyncIterator[str]:

@@ -7,6 +7,7 @@ subscriber resuming after event N misses nothing.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any, Literal
 
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chorus.live import get_hub
 from chorus.models import Thread, ThreadEvent
+
+logger = logging.getLogger(__name__)
 
 EventType = Literal["message.created", "message.edited", "message.deleted", "participant.added", "participant.removed"]
 
@@ -43,10 +46,17 @@ def wire_format(event: ThreadEvent) -> str:
 
 
 async def announce(*events: ThreadEvent) -> None:
-    """Publish committed events to live subscribers on every API process."""
+    """Publish committed events to live subscribers on every API process.
+
+    A failed publish is logged, not raised: the event is committed to the log, and a subscriber that sees the
+    next event's number jump fetches what it missed from there.
+    """
     hub = get_hub()
     for event in events:
-        await hub.publish(channel(event.thread_id), wire_format(event))
+        try:
+            await hub.publish(channel(event.thread_id), wire_format(event))
+        except Exception:
+            logger.exception("could not publish event %s of thread %s", event.seq, event.thread_id)
 
 
 async def events_after(session: AsyncSession, thread_id: uuid.UUID, after_seq: int, limit: int) -> list[ThreadEvent]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from chorus.acts.thread import MyThread, channel, events_after
-from chorus.live import get_hub
+from chorus.live import SubscriberDropped, get_hub
 from chorus.web import DatabaseSession, documented
 
 router = APIRouter()
@@ -63,7 +63,10 @@ async def stream_thread_events(
                 after = seq
                 if _removes(me, type_, data):
                     return
-            message = json.loads(await anext(live))
+            try:
+                message = json.loads(await anext(live))
+            except SubscriberDropped:
+                return  # fell behind: the client reconnects with Last-Event-ID and catches up from the log
             if message["seq"] == after + 1:
                 pending = [(message["seq"], message["type"], message["data"])]
             elif message["seq"] > after:
