@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 from sqlalchemy import update
 
-from chorus.acts.message.scenes.found import message_in_thread
+from chorus.acts.message.lookup import message_in_thread
 from chorus.acts.thread import MyThread, announce, log_event, record_event
 from chorus.models import Message, Participant, Thread, utcnow, uuid7
 from chorus.schema.message import MessageCreate, MessageEdit, MessageOut

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select, update
 
-from chorus.acts.message.scenes.found import message_in_thread
+from chorus.acts.message.lookup import message_in_thread
 from chorus.acts.thread import MyThread
 from chorus.models import Message, Participant
 from chorus.schema.message import MessageOut, ReadMarker, ReadState

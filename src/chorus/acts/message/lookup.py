@@ -1,4 +1,4 @@
-"""Finding one message of a thread I am in, for the scenes that act on a single message."""
+"""Finding one message of a thread, for the scenes that act on a single message (404 if it is not there)."""
 
 from __future__ import annotations
 
