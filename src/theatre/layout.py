@@ -1,0 +1,104 @@
+"""The package as the layout sees it on disk: its acts, their scenes and tasks, and where each module lives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from theatre.config import Project
+
+ROOT_MODULES = ("__init__", "db", "config", "api", "celery")
+ROOT_FOLDERS = ("models", "schema", "acts")
+
+
+@dataclass(frozen=True)
+class Act:
+    """One folder under ``acts``: ``module`` is its package, the others are lists of module names."""
+
+    name: str
+    module: str
+    directory: Path
+    scene_modules: tuple[str, ...]
+    task_modules: tuple[str, ...]
+
+    @property
+    def scenes(self) -> str:
+        return f"{self.module}.scenes"
+
+    @property
+    def tasks(self) -> str:
+        return f"{self.module}.tasks"
+
+
+def is_package(directory: Path) -> bool:
+    return (directory / "__init__.py").is_file()
+
+
+def modules_in(directory: Path, dotted: str) -> tuple[str, ...]:
+    """Every module of a package folder, the package itself first, found without importing anything."""
+    if not is_package(directory):
+        return ()
+    found = [dotted]
+    for path in sorted(directory.rglob("*.py")):
+        parts = path.relative_to(directory).with_suffix("").parts
+        if not all(is_package(directory.joinpath(*parts[:depth])) for depth in range(1, len(parts))):
+            continue  # inside a folder that is not a package
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            found.append(".".join((dotted, *parts)))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The acts of a project and the mapping between module names and files."""
+
+    project: Project
+    acts: tuple[Act, ...]
+
+    @property
+    def package(self) -> str:
+        return self.project.package
+
+    def module_file(self, module: str) -> Path | None:
+        """The file that defines a module of the package, or None for anything else."""
+        if module != self.package and not module.startswith(f"{self.package}."):
+            return None
+        base = self.project.source_root.joinpath(*module.split("."))
+        for candidate in (base / "__init__.py", base.with_suffix(".py")):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def relative_file(self, module: str) -> str:
+        """A module's file as findings show it (the expected path when the module does not exist)."""
+        path = self.module_file(module)
+        return self.project.relative(path or self.project.source_root.joinpath(*module.split(".")).with_suffix(".py"))
+
+    def act_of(self, module: str) -> Act | None:
+        for act in self.acts:
+            if module == act.module or module.startswith(f"{act.module}."):
+                return act
+        return None
+
+
+def discover(project: Project) -> Layout:
+    """Read the layout from the file system; whatever is missing is left for the layout rules to report."""
+    acts_dir = project.package_dir / "acts"
+    acts: list[Act] = []
+    if acts_dir.is_dir():
+        for directory in sorted(acts_dir.iterdir()):
+            if not is_package(directory):
+                continue
+            module = f"{project.package}.acts.{directory.name}"
+            acts.append(
+                Act(
+                    name=directory.name,
+                    module=module,
+                    directory=directory,
+                    scene_modules=modules_in(directory / "scenes", f"{module}.scenes"),
+                    task_modules=modules_in(directory / "tasks", f"{module}.tasks"),
+                )
+            )
+    return Layout(project=project, acts=tuple(acts))

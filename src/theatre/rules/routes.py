@@ -1,0 +1,59 @@
+"""Every scene reachable: each act's router aggregates its scenes, and api mounts each act (L105-L107)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from theatre.findings import Finding, finding
+from theatre.layout import Layout
+
+
+def route_label(route: dict[str, Any]) -> str:
+    methods = [m for m in route["methods"] if m != "HEAD"] or route["methods"]
+    return f"{', '.join(methods)} {route['path']}".strip()
+
+
+def check_routes(layout: Layout, api: dict[str, Any] | None) -> list[Finding]:
+    if api is None:
+        return []
+    found: list[Finding] = []
+    served = {route["endpoint"] for route in api["app_routes"]} if api["app_routes"] is not None else None
+    for act in layout.acts:
+        entry = api["acts"].get(act.module)
+        if entry is None:
+            continue
+        if entry["not_a_router"]:
+            found.append(
+                finding(
+                    "L105",
+                    f"act `{act.name}` does not expose `router`: {entry['not_a_router']}",
+                    layout.relative_file(act.module),
+                    None,
+                )
+            )
+        routes = entry["routes"]
+        if routes is None:
+            continue
+        reachable = {route["endpoint"] for route in routes}
+        for scene, scene_routes in entry["scenes"].items():
+            for route in scene_routes:
+                if route["endpoint"] not in reachable:
+                    found.append(
+                        finding(
+                            "L106",
+                            f"`{route_label(route)}` ({route['endpoint']}) is not reachable from `{act.module}.router`",
+                            layout.project.relative(route["file"]) if route["file"] else layout.relative_file(scene),
+                            route["line"],
+                        )
+                    )
+        missing = [route_label(route) for route in routes if served is not None and route["endpoint"] not in served]
+        if missing:
+            found.append(
+                finding(
+                    "L107",
+                    f"`{layout.package}.api:app` does not serve act `{act.name}`: {', '.join(missing)}",
+                    layout.relative_file(f"{layout.package}.api"),
+                    None,
+                )
+            )
+    return found

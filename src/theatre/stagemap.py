@@ -1,0 +1,132 @@
+"""``theatre map``'s model: each act with its routes (as the API serves them) and tasks, and who queues what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from theatre.config import Project
+from theatre.enqueues import Enqueue, find_enqueues
+from theatre.graph import build
+from theatre.layout import discover
+from theatre.rules.routes import route_label
+from theatre.runtime import start
+from theatre.tasks import DeclaredTask, declared_tasks
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One route: its label (``POST /auth/register``), the endpoint that plays it, and the tasks it queues."""
+
+    label: str
+    endpoint: str
+    file: str
+    line: int | None
+    enqueues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    declared: DeclaredTask
+    enqueues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActMap:
+    name: str
+    scenes: tuple[Scene, ...]
+    tasks: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
+class StageMap:
+    """The whole map; ``elsewhere`` holds enqueues from functions that are neither a route nor a task."""
+
+    package: str
+    acts: tuple[ActMap, ...]
+    elsewhere: tuple[Enqueue, ...]
+    warnings: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "acts": [
+                {
+                    "name": act.name,
+                    "scenes": [
+                        {
+                            "route": s.label,
+                            "endpoint": s.endpoint,
+                            "file": s.file,
+                            "line": s.line,
+                            "enqueues": list(s.enqueues),
+                        }
+                        for s in act.scenes
+                    ],
+                    "tasks": [
+                        {
+                            "name": t.declared.name,
+                            "function": f"{t.declared.module}:{t.declared.function}",
+                            "file": t.declared.file,
+                            "line": t.declared.line,
+                            "enqueues": list(t.enqueues),
+                        }
+                        for t in act.tasks
+                    ],
+                }
+                for act in self.acts
+            ],
+            "elsewhere": [{"caller": e.caller, "task": e.task, "how": e.how, "line": e.line} for e in self.elsewhere],
+        }
+
+
+def _queued_by(enqueues: list[Enqueue], caller: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(e.task for e in enqueues if e.caller == caller))
+
+
+def _routes_of_act(entry: dict[str, Any], served: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The act's routes in the order its router includes them (then any its router misses), each at the path the
+    API serves it at, else the act's router's, else its scene router's."""
+    by_endpoint: dict[str, dict[str, Any]] = {}
+    for route in [*(entry["routes"] or []), *(r for routes in entry["scenes"].values() for r in routes)]:
+        by_endpoint.setdefault(route["endpoint"], route)
+    return [served.get(endpoint, route) for endpoint, route in by_endpoint.items()]
+
+
+def build_map(project: Project) -> StageMap:
+    layout = discover(project)
+    probe = start(layout, "api") if (project.package_dir / "api.py").is_file() else None
+    try:
+        imports = build(layout)
+        tasks = declared_tasks(layout, imports.sources)
+        enqueues = find_enqueues(imports.sources, tasks, project.settings.enqueue_helpers)
+        api = probe.result() if probe else {"failures": [], "app_routes": [], "acts": {}}
+    finally:
+        if probe and probe.process.poll() is None:
+            probe.process.kill()
+            probe.process.wait()
+    warnings = tuple(f"{failure['stage']} fails: {failure['error']}" for failure in api["failures"])
+    served = {route["endpoint"]: route for route in api["app_routes"] or []}
+    acts: list[ActMap] = []
+    callers: set[str] = set()
+    for act in layout.acts:
+        entry = api["acts"].get(act.module, {"routes": None, "scenes": {}})
+        routes = _routes_of_act(entry, served)
+        scenes = tuple(
+            Scene(
+                route_label(route),
+                route["endpoint"],
+                project.relative(route["file"]) if route["file"] else "",
+                route["line"],
+                _queued_by(enqueues, route["endpoint"]),
+            )
+            for route in routes
+        )
+        own_tasks = tuple(
+            Task(task, _queued_by(enqueues, f"{task.module}:{task.function}")) for task in tasks if task.act == act.name
+        )
+        callers |= {s.endpoint for s in scenes} | {f"{t.declared.module}:{t.declared.function}" for t in own_tasks}
+        acts.append(ActMap(act.name, scenes, own_tasks))
+    credited = {(e.module, e.task, e.line) for e in enqueues if e.caller in callers}
+    elsewhere = tuple(e for e in enqueues if e.caller not in callers and (e.module, e.task, e.line) not in credited)
+    return StageMap(project.package, tuple(acts), elsewhere, warnings)
