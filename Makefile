@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 
-.PHONY: run install test test-embedded test-services lint typecheck migrate clean
+.PHONY: run install test test-embedded test-services lint typecheck check-layout migrate clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -27,7 +27,7 @@ $(STAMP): $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --quiet
 	touch $@
 
-test: lint typecheck test-embedded  ## lint, type check, and the whole suite on the embedded defaults
+test: lint typecheck check-layout test-embedded  ## lint, type check, and the whole suite on the embedded defaults
 
 test-embedded: install
 	$(BIN)/pytest
@@ -41,6 +41,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+check-layout: install  ## the theatre layout's rules, enforced on chorus (theatre check)
+	$(BIN)/theatre check chorus
 
 migrate: install
 	$(BIN)/chorus migrate
