@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 
-.PHONY: run install test test-embedded test-services lint typecheck check-layout migrate clean
+.PHONY: run install test test-embedded test-services lint typecheck check-layout migrate seed clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -47,6 +47,10 @@ check-layout: install  ## the theatre layout's rules, enforced on chorus (theatr
 
 migrate: install
 	$(BIN)/chorus migrate
+
+seed: install  ## a large synthetic data set for benchmarks (SEED_ARGS="--reset --users 100 ..."; see chorus seed -h)
+	$(BIN)/chorus migrate
+	$(BIN)/chorus seed $(SEED_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

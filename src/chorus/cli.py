@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chorus.seed import Parameters
+if TYPE_CHECKING:
+    from chorus.seed import Parameters
 
 
 def migrate(revision: str = "head") -> None:
@@ -38,6 +40,8 @@ def seed_database(parameters: Parameters, *, reset: bool, output: Path) -> None:
 
 
 def _seed_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from chorus.seed import Parameters  # the seed's defaults; `chorus migrate` need not load what seeding needs
+
     defaults = Parameters()
     parser = commands.add_parser("seed", help="fill the database with a large synthetic data set (benchmarks)")
     sizes = {
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "migrate":
         migrate(arguments.revision)
     elif arguments.command == "seed":
+        from chorus.seed import Parameters
+
         parameters = Parameters(
             users=arguments.users,
             threads=arguments.threads,

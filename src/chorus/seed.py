@@ -271,6 +271,8 @@ def _plan_threads(
 def _shares(rng: random.Random, total: int, threads: int) -> list[int]:
     """Split ``total`` over ``threads`` with a long tail (a few busy threads, many small, some empty)."""
     weights = [0.0 if rng.random() < 0.05 else rng.paretovariate(1.16) for _ in range(threads)]
+    if not any(weights):
+        weights = [1.0] * threads  # every thread came out empty: spread evenly rather than lose the messages
     scale = total / (sum(weights) or 1.0)
     counts = [int(weight * scale) for weight in weights]
     busiest = sorted(range(threads), key=lambda index: weights[index], reverse=True)

@@ -82,17 +82,10 @@ async def list_my_threads(
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[ThreadSummary]:
-    query = (
-        select(
-            Thread,
-            Participant.read_seq,
-            Message.id,
-            Message.author_id,
-            func.substr(Message.body, 1, PREVIEW_CHARS),
-            Message.created_at,
-        )
+    # The page of my threads first; only its rows are joined to their last message for the preview.
+    mine = (
+        select(Thread.id, Participant.read_seq)
         .join(Participant, Participant.thread_id == Thread.id)
-        .outerjoin(Message, Message.id == Thread.last_message_id)
         .where(Participant.user_id == user.id)
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(limit + 1)
@@ -103,7 +96,21 @@ async def list_my_threads(
             after = (datetime.fromisoformat(activity), uuid.UUID(thread_id))
         except (InvalidCursor, TypeError, ValueError):
             raise Problem(422, "cursor: not a cursor this API handed out", "invalid_cursor") from None
-        query = query.where(tuple_(Thread.last_activity_at, Thread.id) < after)
+        mine = mine.where(tuple_(Thread.last_activity_at, Thread.id) < after)
+    page = mine.subquery()
+    query = (
+        select(
+            Thread,
+            page.c.read_seq,
+            Message.id,
+            Message.author_id,
+            func.substr(Message.body, 1, PREVIEW_CHARS),
+            Message.created_at,
+        )
+        .join(page, page.c.id == Thread.id)
+        .outerjoin(Message, Message.id == Thread.last_message_id)
+        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+    )
     rows = (await session.execute(query)).all()
     items = [
         ThreadSummary(
