@@ -23,13 +23,13 @@ def print_tree(stage: StageMap, console: Console) -> None:
         for scene in act.scenes:
             line = Text(scene.label, style="green")
             line.append(f"  {scene.endpoint.rpartition('.')[2]}", style="dim")
-            line.append(_arrow(scene.enqueues), style="yellow")
+            line.append(_arrow(scene.queued), style="yellow")
             scenes.add(line)
         tasks = branch.add(Text("tasks", style="dim"))
         for task in act.tasks:
             line = Text(task.declared.name, style="magenta")
             line.append(f"  {task.declared.module.rpartition('.')[2]}.{task.declared.function}", style="dim")
-            line.append(_arrow(task.enqueues), style="yellow")
+            line.append(_arrow(task.queued), style="yellow")
             tasks.add(line)
     if stage.elsewhere:
         others = tree.add(Text("elsewhere", style="bold"))
@@ -55,11 +55,11 @@ def mermaid(stage: StageMap) -> str:
         lines.append(f"  subgraph {_node_id('act', act.name)}[{_label(act.name)}]")
         for task in act.tasks:
             lines.append(f"    {task_ids[task.declared.name]}([{_label(task.declared.name)}])")
-            edges += [(task_ids[task.declared.name], name) for name in task.enqueues]
+            edges += [(task_ids[task.declared.name], name) for name in task.queued]
         for number, scene in enumerate(act.scenes, start=1):
             scene_id = _node_id("scene", f"{act.name}_{number}")
             lines.append(f"    {scene_id}[{_label(scene.label)}]")
-            edges += [(scene_id, name) for name in scene.enqueues]
+            edges += [(scene_id, name) for name in scene.queued]
         if not act.scenes and not act.tasks:
             lines.append(f"    {_node_id('empty', act.name)}[{_label('no scenes or tasks')}]")
         lines.append("  end")

@@ -22,13 +22,21 @@ class Scene:
     endpoint: str
     file: str
     line: int | None
-    enqueues: tuple[str, ...]
+    enqueues: tuple[Enqueue, ...]
+
+    @property
+    def queued(self) -> tuple[str, ...]:
+        return _names(self.enqueues)
 
 
 @dataclass(frozen=True)
 class Task:
     declared: DeclaredTask
-    enqueues: tuple[str, ...]
+    enqueues: tuple[Enqueue, ...]
+
+    @property
+    def queued(self) -> tuple[str, ...]:
+        return _names(self.enqueues)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class StageMap:
                             "endpoint": s.endpoint,
                             "file": s.file,
                             "line": s.line,
-                            "enqueues": list(s.enqueues),
+                            "enqueues": [_enqueue_json(e) for e in s.enqueues],
                         }
                         for s in act.scenes
                     ],
@@ -69,19 +77,27 @@ class StageMap:
                             "function": f"{t.declared.module}:{t.declared.function}",
                             "file": t.declared.file,
                             "line": t.declared.line,
-                            "enqueues": list(t.enqueues),
+                            "enqueues": [_enqueue_json(e) for e in t.enqueues],
                         }
                         for t in act.tasks
                     ],
                 }
                 for act in self.acts
             ],
-            "elsewhere": [{"caller": e.caller, "task": e.task, "how": e.how, "line": e.line} for e in self.elsewhere],
+            "elsewhere": [{"caller": e.caller, **_enqueue_json(e)} for e in self.elsewhere],
         }
 
 
-def _queued_by(enqueues: list[Enqueue], caller: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(e.task for e in enqueues if e.caller == caller))
+def _names(enqueues: tuple[Enqueue, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(e.task for e in enqueues))
+
+
+def _enqueue_json(enqueue: Enqueue) -> dict[str, Any]:
+    return {"task": enqueue.task, "how": enqueue.how, "module": enqueue.module, "line": enqueue.line}
+
+
+def _queued_by(enqueues: list[Enqueue], caller: str) -> tuple[Enqueue, ...]:
+    return tuple(e for e in enqueues if e.caller == caller)
 
 
 def _routes_of_act(entry: dict[str, Any], served: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

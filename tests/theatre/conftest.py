@@ -32,6 +32,7 @@ def _isolated() -> None:
 class Run:
     exit_code: int
     output: str
+    errors: str
 
     def json(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.output)
@@ -43,7 +44,7 @@ def theatre(*args: str | Path) -> Run:
     result = CliRunner().invoke(app, [str(arg) for arg in args])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
-    return Run(result.exit_code, result.stdout)
+    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 Stage = Callable[..., Path]

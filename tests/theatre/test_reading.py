@@ -1,0 +1,51 @@
+"""The two pieces of reading the import rules rest on: which imports run on import, and finding tangles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from theatre.cycles import tangles
+from theatre.source import ModuleSource
+
+SOURCE = """\
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+else:
+    import os
+
+try:
+    import orjson
+except ImportError:
+    orjson = None
+
+
+class Stage:
+    from pathlib import Path
+
+
+def build() -> None:
+    from fastapi import APIRouter
+"""
+
+
+def test_imports_inside_functions_or_for_type_checkers_do_not_run_on_import() -> None:
+    source = ModuleSource(module="play.x", path=Path("x.py"), is_package=False, tree=ast.parse(SOURCE))
+    assert sorted(source.import_time_lines) == [1, 2, 7, 10, 16]
+
+
+def test_relative_imports_resolve_from_the_package_a_module_is_in_or_is() -> None:
+    tree = ast.parse("from . import router\nfrom ..tasks import mail\n")
+    first, second = (node for node in tree.body if isinstance(node, ast.ImportFrom))
+    module = ModuleSource(module="play.acts.a.scenes", path=Path("scenes.py"), is_package=False, tree=tree)
+    package = ModuleSource(module="play.acts.a.scenes", path=Path("__init__.py"), is_package=True, tree=tree)
+    assert (module.absolute(first), module.absolute(second)) == ("play.acts.a", "play.acts.tasks")
+    assert (package.absolute(first), package.absolute(second)) == ("play.acts.a.scenes", "play.acts.a.tasks")
+
+
+def test_tangles_are_the_groups_that_reach_each_other() -> None:
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": {"e"}, "e": {"d"}, "f": {"a"}}
+    assert tangles(edges, lambda node: edges.get(node, set())) == [["a", "b", "c"], ["d", "e"]]
