@@ -1,4 +1,7 @@
-"""The ``theatre`` command: ``check`` enforces the layout's rules, ``map`` draws the acts, ``rules`` lists codes."""
+"""The ``theatre`` command: ``check`` enforces the layout's rules, ``map`` draws the acts, ``rules`` lists codes.
+
+Rich is imported only to print, so ``check`` starts its probes as early as it can.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from theatre.check import run_check
 from theatre.config import UsageError, locate
@@ -98,6 +99,8 @@ def check(
     if output is CheckFormat.json:
         _print_json(report.as_json())
     else:
+        from rich.console import Console
+
         from theatre.reportview import print_report
 
         print_report(report, Console(soft_wrap=True, highlight=False))
@@ -121,6 +124,8 @@ def draw_map(
 
     Exit status: 0 drawn, 2 usage or import error.
     """
+    from rich.console import Console
+
     from theatre.mapview import mermaid, print_tree
     from theatre.stagemap import build_map
 
@@ -142,6 +147,9 @@ def draw_map(
 @app.command()
 def rules() -> None:
     """List every rule: its code, what it forbids, and the hint a finding carries."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("code", "rule", "hint", box=None, show_edge=False)
     for rule in RULES.values():
         table.add_row(rule.code, rule.title, rule.hint)
