@@ -42,6 +42,12 @@ def _default_code(status_code: int) -> str:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and not isinstance(exc, Problem):
+        # The framework could not parse the body at all (not UTF-8, a multipart form without a boundary):
+        # answered like any other invalid body, with the 422 every operation documents.
+        error = {"loc": ["body"], "msg": str(exc.detail), "type": "body_unparsable"}
+        body = ErrorBody(detail=f"invalid request: body: {exc.detail}", code="validation_error", errors=[error])
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
     code = getattr(exc, "code", None) or _default_code(exc.status_code)
     body = ErrorBody(detail=str(exc.detail), code=code)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=exc.status_code, headers=exc.headers)

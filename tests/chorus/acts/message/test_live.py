@@ -47,6 +47,7 @@ def test_every_kind_of_event_arrives_in_order(api: str, register: Any) -> None:
     ada, bob, cy = register("Ada Lovelace"), register("Bob Babbage"), register("Cy Young")
     thread_id = _start_thread(api, ada, bob)
     stream = _subscribe(api, bob, thread_id)
+    owners_stream = _subscribe(api, ada, thread_id)
 
     message = _post(api, ada, thread_id, "hello")
     message_url = f"{api}/threads/{thread_id}/messages/{message['id']}"
@@ -69,6 +70,7 @@ def test_every_kind_of_event_arrives_in_order(api: str, register: Any) -> None:
     assert len(set(ids)) == 5
     created = json.loads(events[0]["data"])
     assert created == message
+    assert [e["id"] for e in owners_stream.take(5)] == [e["id"] for e in events]
     assert json.loads(events[1]["data"])["body"] == "hello!"
     assert json.loads(events[3]["data"])["user_id"] == str(cy.id)
 

@@ -1,0 +1,121 @@
+"""Performance by construction: what a request costs in SQL statements does not grow with the page it answers.
+
+Each request's statements are counted where SQLAlchemy hands them to the driver (``before_cursor_execute`` on the
+engine the scenes use). Connection set-up (SQLite pragmas, the PostgreSQL pre-ping) and transaction control go
+straight to the driver and are not counted: what is counted is the queries a scene writes, one per round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from chorus.db import async_engine
+from tests.chorus.acts.thread.test_threads import post, start_thread
+from tests.chorus.test_authorization import make_person
+from tests.stack import Person
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The SQL statements executed inside the block (the API's requests run them on the scenes' engine)."""
+    statements: list[str] = []
+    engine = async_engine().sync_engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def cost(client: TestClient, method: str, url: str, person: Person, **kwargs: Any) -> tuple[Any, list[str]]:
+    """The response to one request, and the statements it took."""
+    client.get("/threads", params={"limit": 1}, headers=person.headers)  # the pool holds a ready connection
+    with counted() as statements:
+        response = client.request(method, url, headers=person.headers, **kwargs)
+    assert response.status_code < 300, response.text
+    return response, statements
+
+
+def explain(statements: list[str]) -> str:
+    return "\n".join(f"  {n}. {s[:160]}" for n, s in enumerate(statements, 1))
+
+
+@pytest.fixture
+def ada_and_bob() -> tuple[Person, Person]:
+    return make_person("Ada Lovelace"), make_person("Bob Babbage")
+
+
+def test_listing_my_threads_costs_two_statements_whatever_the_page_size(
+    client: TestClient, ada_and_bob: tuple[Person, Person]
+) -> None:
+    ada, bob = ada_and_bob
+    for n in range(60):  # 60 threads, each with a message Ada has not read: unread counts and previews to show
+        thread = start_thread(client, ada, bob, title=f"Thread {n}")
+        post(client, bob, thread["id"], f"news {n}")
+
+    small, small_cost = cost(client, "GET", "/threads", ada, params={"limit": 2})
+    large, large_cost = cost(client, "GET", "/threads", ada, params={"limit": 50})
+    cursor = large.json()["next_cursor"]
+    rest, rest_cost = cost(client, "GET", "/threads", ada, params={"limit": 50, "cursor": cursor})
+
+    assert len(small.json()["items"]) == 2
+    assert len(large.json()["items"]) == 50
+    assert len(rest.json()["items"]) == 10
+    assert all(t["unread_count"] == 1 and t["last_message"]["body"] for t in large.json()["items"])
+    # 1. the current user, by the token's subject; 2. the page: threads joined with my participation (read marker
+    # for the unread count) and the newest message (the preview), in one SELECT.
+    assert len(small_cost) == 2, explain(small_cost)
+    assert len(large_cost) == len(small_cost), explain(large_cost)
+    assert len(rest_cost) == len(small_cost), explain(rest_cost)
+
+
+def test_listing_a_page_of_messages_costs_three_statements_whatever_the_page_size(
+    client: TestClient, ada_and_bob: tuple[Person, Person]
+) -> None:
+    ada, bob = ada_and_bob
+    thread = start_thread(client, ada, bob)
+    for n in range(150):
+        post(client, ada if n % 2 else bob, thread["id"], f"message {n}")
+    url = f"/threads/{thread['id']}/messages"
+
+    small, small_cost = cost(client, "GET", url, ada, params={"limit": 5})
+    large, large_cost = cost(client, "GET", url, ada, params={"limit": 100})
+    cursor = large.json()["next_cursor"]
+    rest, rest_cost = cost(client, "GET", url, ada, params={"limit": 100, "before": cursor})
+
+    assert len(small.json()["items"]) == 5
+    assert len(large.json()["items"]) == 100
+    assert len(rest.json()["items"]) == 50
+    # 1. the current user; 2. the thread, if I am in it (the membership check every scene under it starts with);
+    # 3. the page of messages.
+    assert len(small_cost) == 3, explain(small_cost)
+    assert len(large_cost) == len(small_cost), explain(large_cost)
+    assert len(rest_cost) == len(small_cost), explain(rest_cost)
+
+
+def test_posting_a_message_costs_the_same_in_a_new_thread_and_a_long_one(
+    client: TestClient, ada_and_bob: tuple[Person, Person]
+) -> None:
+    ada, bob = ada_and_bob
+    quiet = start_thread(client, ada, bob, title="Quiet")
+    busy = start_thread(client, ada, bob, title="Busy")
+    for n in range(150):
+        post(client, bob, busy["id"], f"message {n}")
+
+    _, first_cost = cost(client, "POST", f"/threads/{quiet['id']}/messages", ada, json={"body": "first"})
+    _, later_cost = cost(client, "POST", f"/threads/{busy['id']}/messages", ada, json={"body": "151st"})
+
+    # 1. the current user; 2. the membership check; 3. number the message and move the thread on (one UPDATE ...
+    # RETURNING); 4. INSERT the message; 5. INSERT its event; 6. move my read marker.
+    assert len(first_cost) == 6, explain(first_cost)
+    assert len(later_cost) == len(first_cost), explain(later_cost)
