@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import grimp
@@ -41,7 +42,7 @@ class Imports:
     import_time: grimp.ImportGraph
     sources: Sources
 
-    @property
+    @cached_property
     def modules(self) -> list[str]:
         """The package's own modules, sorted."""
         return sorted(m for m in self.graph.modules if m == self.package or m.startswith(f"{self.package}."))
