@@ -148,9 +148,9 @@ def draw_map(
 def rules() -> None:
     """List every rule: its code, what it forbids, and the hint a finding carries."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table("code", "rule", "hint", box=None, show_edge=False)
+    console = Console(soft_wrap=True, highlight=False)
     for rule in RULES.values():
-        table.add_row(rule.code, rule.title, rule.hint)
-    Console(highlight=False).print(table)
+        console.print(Text.assemble((rule.code, "bold"), f"  {rule.title}"))
+        console.print(Text(f"      {rule.hint}", style="dim"))
