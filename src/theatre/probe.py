@@ -191,6 +191,10 @@ def main(argv: list[str]) -> None:
     result = SIDES[request["side"]](project, request)
     with open(result_path, "w", encoding="utf-8") as out:
         json.dump(result, out)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Tearing down every module the project loaded costs a fifth of a second; the answer is already written.
+    os._exit(0)
 
 
 if __name__ == "__main__":
