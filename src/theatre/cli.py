@@ -122,7 +122,7 @@ def draw_map(
     with the name Celery registers. Enqueues are found in the source: `.delay`, `.apply_async`, `.s`, `.si`,
     `send_task`, and a task passed to one of the `enqueue-helpers` (default `enqueue`).
 
-    Exit status: 0 drawn, 2 usage or import error.
+    Exit status: 0 drawn, 2 usage or import error (what could be drawn is still printed).
     """
     from rich.console import Console
 
@@ -133,8 +133,6 @@ def draw_map(
         stage = build_map(locate(package, project))
     except (UsageError, GraphError, ProbeError) as error:
         _fail(error)
-    for warning in stage.warnings:
-        typer.echo(f"theatre: warning: {warning} (the map may miss routes; see theatre check)", err=True)
     if output is MapFormat.json:
         _print_json(stage.as_json())
     elif output is MapFormat.mermaid:
@@ -142,6 +140,9 @@ def draw_map(
     else:
         console = Console(highlight=False)
         print_tree(stage, console if console.is_terminal else Console(highlight=False, width=MAP_WIDTH_PIPED))
+    for failure in stage.failures:
+        typer.echo(f"theatre: {failure} (the map misses what it hides; theatre check says more)", err=True)
+    raise typer.Exit(EXIT_USAGE if stage.failures else EXIT_CLEAN)
 
 
 @app.command()

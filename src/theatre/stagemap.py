@@ -48,12 +48,13 @@ class ActMap:
 
 @dataclass(frozen=True)
 class StageMap:
-    """The whole map; ``elsewhere`` holds enqueues from functions that are neither a route nor a task."""
+    """The whole map; ``elsewhere`` holds enqueues from functions that are neither a route nor a task, and
+    ``failures`` the imports that failed in the API process (so routes may be missing)."""
 
     package: str
     acts: tuple[ActMap, ...]
     elsewhere: tuple[Enqueue, ...]
-    warnings: tuple[str, ...]
+    failures: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -121,7 +122,7 @@ def build_map(project: Project) -> StageMap:
         if probe and probe.process.poll() is None:
             probe.process.kill()
             probe.process.wait()
-    warnings = tuple(f"{failure['stage']} fails: {failure['error']}" for failure in api["failures"])
+    failures = tuple(f"{failure['stage']} fails: {failure['error']}" for failure in api["failures"])
     served = {route["endpoint"]: route for route in api["app_routes"] or []}
     acts: list[ActMap] = []
     callers: set[str] = set()
@@ -145,4 +146,4 @@ def build_map(project: Project) -> StageMap:
         acts.append(ActMap(act.name, scenes, own_tasks))
     credited = {(e.module, e.task, e.line) for e in enqueues if e.caller in callers}
     elsewhere = tuple(e for e in enqueues if e.caller not in callers and (e.module, e.task, e.line) not in credited)
-    return StageMap(project.package, tuple(acts), elsewhere, warnings)
+    return StageMap(project.package, tuple(acts), elsewhere, failures)

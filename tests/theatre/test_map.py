@@ -97,3 +97,10 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
             "line": 13,
         }
     ]
+
+
+def test_a_project_whose_api_fails_to_import_is_drawn_as_far_as_it_can_be_and_exits_2(stage: Stage) -> None:
+    run = theatre("map", "--project", stage("api_fails_to_import"), "--format", "mermaid")
+    assert run.exit_code == 2
+    assert "import play.api fails: ImportError: cannot import name 'PORT'" in run.errors
+    assert 'scene_wings_1["PUT /wings/cues/{cue_id}"]' in run.output  # the acts themselves still import
