@@ -14,12 +14,11 @@ from theatre.rules.imports import check_imports
 from theatre.rules.layout import check_layout
 from theatre.rules.routes import check_routes
 from theatre.rules.runtime import check_runtime
-from theatre.runtime import Probe, start
+from theatre.runtime import SIDE_ENTRY, Probe, start
 from theatre.tasks import declared_tasks
 
 # which rules each probe serves, so a probe nobody needs is not started
 SIDE_RULES = {"api": {"L105", "L106", "L107", "R303", "R304"}, "worker": {"R301", "R302", "R304"}}
-SIDE_ENTRY = {"api": "api", "worker": "celery"}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 from theatre.layout import Layout
 
 PROBE_TIMEOUT_SECONDS = 120
+SIDE_ENTRY = {"api": "api", "worker": "celery"}  # the root module each side starts from
 
 
 class ProbeError(Exception):

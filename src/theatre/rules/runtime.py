@@ -6,6 +6,7 @@ from typing import Any
 
 from theatre.findings import Finding, finding
 from theatre.layout import Layout
+from theatre.runtime import SIDE_ENTRY
 from theatre.tasks import DeclaredTask
 
 
@@ -46,7 +47,7 @@ def _failures(layout: Layout, results: dict[str, dict[str, Any]]) -> list[Findin
             file = (
                 layout.project.relative(frames[-1]["file"])
                 if frames
-                else layout.relative_file(f"{layout.package}.{side}")
+                else layout.relative_file(f"{layout.package}.{SIDE_ENTRY[side]}")
             )
             line = frames[-1]["line"] if frames else None
             if (file, line, failure["error"]) in seen:
