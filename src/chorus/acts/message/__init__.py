@@ -1,31 +1,19 @@
 """Act ``message``: posting, reading and editing messages, read markers, live events, and digests by mail.
 
-Public face: ``router``, handed out on first use so the worker never loads the web framework.
+Public face: ``router``, handed out on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from chorus.acts.public_face import public_face
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
+    router: APIRouter
+
 __all__ = ["router"]
 
-
-def _stage() -> APIRouter:
-    from fastapi import APIRouter
-
-    from chorus.acts.message.scenes import live, posting, reading
-
-    router = APIRouter(tags=["message"])
-    for scene in (posting, reading, live):
-        router.include_router(scene.router, prefix="/threads/{thread_id}")
-    return router
-
-
-def __getattr__(name: str) -> Any:
-    if name == "router":
-        globals()["router"] = router = _stage()
-        return router
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = public_face(__name__, prefix="/threads/{thread_id}", scenes=("posting", "reading", "live"))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import update
 
 from chorus.acts.accounts.tasks.erasure import erase_account
-from chorus.acts.auth import CurrentUser
+from chorus.acts.auth import CurrentUser, end_sessions
 from chorus.celery import enqueue
-from chorus.models import RefreshToken, utcnow
+from chorus.models import utcnow
 from chorus.schema.accounts import Account, AccountUpdate
 from chorus.web import DatabaseSession, documented
 
@@ -35,13 +34,8 @@ async def update_my_account(body: AccountUpdate, user: CurrentUser, session: Dat
     responses=documented(401),
 )
 async def delete_my_account(user: CurrentUser, session: DatabaseSession) -> None:
-    now = utcnow()
-    user.deleted_at = now
+    user.deleted_at = utcnow()
     user.session_version += 1
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    await end_sessions(session, user.id)
     await session.commit()
     await enqueue(erase_account, str(user.id))

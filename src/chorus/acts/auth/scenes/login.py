@@ -6,18 +6,15 @@ was copied, so the whole family is revoked and its holder, whoever it is, must l
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from chorus.acts.auth import throttle
 from chorus.acts.auth.password_hashing import verify_password
-from chorus.acts.auth.tokens import AccessClaims, digest, issue_access_token, new_secret
-from chorus.config import get_settings
+from chorus.acts.auth.sessions import issue_token_pair, revoke_family
+from chorus.acts.auth.tokens import digest
 from chorus.models import RefreshToken, User, utcnow
 from chorus.schema.auth import PasswordLogin, RefreshTokenIn, TokenPair
 from chorus.web import DatabaseSession, Problem, documented
@@ -29,30 +26,6 @@ LoginForm = Annotated[PasswordLogin, Form()]
 
 def _invalid_refresh_token() -> Problem:
     return Problem(401, "the refresh token is invalid, expired or revoked", "invalid_refresh_token")
-
-
-async def issue_token_pair(session: AsyncSession, user: User, family_id: uuid.UUID | None = None) -> TokenPair:
-    """A new access token and the next refresh token of ``family_id`` (a new family when None); not committed."""
-    family_id = family_id or uuid.uuid4()
-    secret = new_secret()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family_id,
-            token_hash=digest(secret),
-            expires_at=utcnow() + timedelta(days=get_settings().refresh_token_days),
-        )
-    )
-    access_token, expires_in = issue_access_token(AccessClaims(user.id, family_id, user.session_version))
-    return TokenPair(access_token=access_token, expires_in=expires_in, refresh_token=secret)
-
-
-async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
 
 
 @router.post(
@@ -82,7 +55,7 @@ async def log_in(form: LoginForm, request: Request, session: DatabaseSession) ->
     if upgraded_hash:
         user.password_hash = upgraded_hash
     await throttle.forget_failures(session, email=email)
-    pair = await issue_token_pair(session, user)
+    pair = issue_token_pair(session, user)
     await session.commit()
     return pair
 
@@ -105,7 +78,7 @@ async def refresh(body: RefreshTokenIn, session: DatabaseSession) -> TokenPair:
     user = await session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise _invalid_refresh_token()
-    pair = await issue_token_pair(session, user, token.family_id)
+    pair = issue_token_pair(session, user, token.family_id)
     await session.commit()
     return pair
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from chorus.acts.auth.password_hashing import hash_password
+from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.tasks.mail import send_verification_email
-from chorus.acts.auth.tokens import digest
 from chorus.celery import enqueue
-from chorus.models import EmailToken, EmailTokenPurpose, User, utcnow
+from chorus.models import EmailTokenPurpose, User, utcnow
 from chorus.schema.accounts import Account
 from chorus.schema.auth import Accepted, EmailAddress, MailedToken, Registration
 from chorus.web import DatabaseSession, Problem, documented
@@ -46,25 +46,8 @@ async def register(body: Registration, session: DatabaseSession) -> Account:
     responses=documented(400, 422),
 )
 async def verify_email(body: MailedToken, session: DatabaseSession) -> None:
-    now = utcnow()
-    token = await session.scalar(
-        select(EmailToken).where(
-            EmailToken.token_hash == digest(body.token),
-            EmailToken.purpose == EmailTokenPurpose.VERIFY_EMAIL,
-        )
-    )
-    if token is None or token.used_at is not None or token.expires_at <= now:
-        raise Problem(400, "the verification token is invalid, used or expired", "invalid_token")
-    spent = await session.execute(
-        update(EmailToken).where(EmailToken.id == token.id, EmailToken.used_at.is_(None)).values(used_at=now)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
-        raise Problem(400, "the verification token is invalid, used or expired", "invalid_token")
-    await session.execute(
-        update(User)
-        .where(User.id == token.user_id, User.email_verified_at.is_(None), User.deleted_at.is_(None))
-        .values(email_verified_at=now)
-    )
+    user = await redeem(session, body.token, EmailTokenPurpose.VERIFY_EMAIL)
+    user.email_verified_at = user.email_verified_at or utcnow()
     await session.commit()
 
 
