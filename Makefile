@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 
-.PHONY: run install test test-embedded test-services lint typecheck check-layout migrate seed clean
+.PHONY: run install test test-embedded test-services lint typecheck check-layout migrate seed bench clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -51,6 +51,9 @@ migrate: install
 seed: install  ## a large synthetic data set for benchmarks (SEED_ARGS="--reset --users 100 ..."; see chorus seed -h)
 	$(BIN)/chorus migrate
 	$(BIN)/chorus seed $(SEED_ARGS)
+
+bench: install  ## chorus against its ceilings on this machine (QUICK=1: a short run); table + bench/results/latest.json
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
