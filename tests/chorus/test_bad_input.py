@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import anyio
 import jwt
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chorus.api import app
 from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Base, utcnow
+from chorus.schema.page import encode_cursor
+from tests.chorus.acts.thread.test_threads import post, start_thread
 from tests.stack import PASSWORD, Mailbox, Person, log_in
 
 JSON = {"Content-Type": "application/json"}
@@ -24,6 +29,13 @@ HUGE = "x" * 100_000
 MIB = 1024 * 1024
 TOKEN = "t" * 43  # well-formed but issued to nobody
 NOT_COVERED = {("GET", "/health"), ("GET", "/ready")}  # they take no input
+GHOST = "01a218d7-4dec-72e6-b9c7-2df53b2c3dee"  # a well-formed id of nobody and nothing
+
+THREAD = "/threads/{thread_id}"
+PARTICIPANTS = "/threads/{thread_id}/participants"
+MESSAGES = "/threads/{thread_id}/messages"
+MESSAGE = "/threads/{thread_id}/messages/{message_id}"
+EVENTS = "/threads/{thread_id}/events"  # an infinite stream once accepted: see ``HangUpOnAStream``
 
 
 @dataclass
@@ -38,7 +50,7 @@ class Case:
     code: str = "validation_error"
     says: tuple[str, ...] = ()  # what the detail must mention, e.g. the field's name
     field: str | None = None  # the field a validation error must point at
-    url: str | None = None  # the path actually requested; ``{me}`` is the caller's id
+    url: str | None = None  # the path actually requested; ``{me}``, ``{thread_id}``... name the ``Cast``'s ids
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}: {self.label}"
@@ -76,9 +88,16 @@ def snapshot() -> dict[str, list[str]]:
 
 
 def json_cases(
-    method: str, path: str, valid: dict[str, Any], *, required: bool = True, **specific: tuple[str, Any, str]
+    method: str,
+    path: str,
+    valid: dict[str, Any],
+    *,
+    required: bool = True,
+    optional: tuple[str, ...] = (),
+    **specific: tuple[str, Any, str],
 ) -> Iterator[Case]:
-    """The bad bodies every JSON endpoint must refuse, then its ``specific`` ones: label=(field, value, says)."""
+    """The bad bodies every JSON endpoint must refuse, then its ``specific`` ones: label=(field, value, says).
+    Every field of ``valid`` must be given unless ``required`` is false or the field is ``optional``."""
     yield Case(method, path, "malformed JSON", {"content": b'{"oops": ', "headers": JSON}, says=("malformed JSON",))
     yield Case(method, path, "no body", {}, says=("body",), field="body")
     yield Case(method, path, "JSON null", {"content": b"null", "headers": JSON}, says=("body",), field="body")
@@ -87,7 +106,7 @@ def json_cases(
         method, path, "an unknown field", {"json": valid | {"nickname": "x"}}, says=("nickname",), field="nickname"
     )
     for name in valid:
-        if required:
+        if required and name not in optional:
             rest = {key: value for key, value in valid.items() if key != name}
             yield Case(method, path, f"{name} missing", {"json": rest}, says=(name,), field=name)
         yield Case(method, path, f"{name} a number", {"json": valid | {name: 12345}}, says=(name,), field=name)
@@ -111,7 +130,87 @@ def query(url: str, label: str, name: str, *says: str) -> Case:
     return Case("GET", path, label, url=url, says=(name, *says), field=name)
 
 
+def refused(method: str, path: str, url: str, label: str, name: str, *says: str, **request: Any) -> Case:
+    """A request whose URL or headers hold the bad input: the parameter ``name``."""
+    return Case(method, path, label, request, url=url, says=(name, *says), field=name)
+
+
+BAD_IDS = {
+    "that is not a UUID": "not-a-uuid",
+    "that is a number": "123",
+    "that is a UUID with a tail": "{%s}0",
+    "of 5,000 characters": "1" * 5000,
+}
+
+
+def bad_ids(name: str) -> Iterator[Case]:
+    """Ids that are not UUIDs in the path parameter ``name``, on every endpoint that has it, with the rest of
+    the request as the endpoint would accept it."""
+    for (method, path), request in AUTHENTICATED.items():
+        if f"{{{name}}}" in path:
+            for label, bad in BAD_IDS.items():
+                url = path.replace(f"{{{name}}}", bad.replace("%s", name))
+                yield refused(method, path, url, f"a {name} {label}", name, "valid UUID", **request)
+
+
+def paging(path: str, cursor: str, most: int, **forged: str) -> Iterator[Case]:
+    """A list's bad paging: ``forged`` cursors (label=cursor), a cursor too long, and limits out of 1..``most``."""
+    for label, value in forged.items():
+        yield Case(
+            "GET",
+            path,
+            label.replace("_", " "),
+            {"params": {cursor: value}},
+            code="invalid_cursor",
+            says=(f"{cursor}:",),
+        )
+    yield refused("GET", path, path, f"a {cursor} of 201 characters", cursor, "at most 200", params={cursor: "x" * 201})
+    for label, limit, says in (
+        ("limit 0", "0", "greater than or equal to 1"),
+        ("a negative limit", "-1", "greater than or equal to 1"),
+        (f"limit {most + 1}", str(most + 1), f"less than or equal to {most}"),
+        ("a huge limit", f"1{'0' * 30}", f"less than or equal to {most}"),
+        ("a limit that is not a number", "ten", "integer"),
+    ):
+        yield refused("GET", path, path, label, "limit", says, params={"limit": limit})
+
+
+# Each authenticated endpoint, with input it would otherwise accept (its ids are the ``Cast``'s).
+AUTHENTICATED: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/auth/password/change"): {"json": {"current_password": PASSWORD, "new_password": "a brand new password"}},
+    ("GET", "/accounts/me"): {},
+    ("PATCH", "/accounts/me"): {"json": {"display_name": "Mallory"}},
+    ("DELETE", "/accounts/me"): {},
+    ("GET", "/accounts"): {"params": {"q": "ada"}},
+    ("GET", "/accounts/{account_id}"): {},
+    ("POST", "/threads"): {"json": {"title": "Mallory's", "participant_ids": ["{bob}"]}},
+    ("GET", "/threads"): {},
+    ("GET", THREAD): {},
+    ("PATCH", THREAD): {"json": {"title": "Mallory's"}},
+    ("POST", PARTICIPANTS): {"json": {"user_id": "{cy}"}},
+    ("DELETE", "/threads/{thread_id}/participants/{user_id}"): {},
+    ("POST", MESSAGES): {"json": {"body": "Mallory was here."}},
+    ("GET", MESSAGES): {},
+    ("PATCH", MESSAGE): {"json": {"body": "Mallory was here."}},
+    ("DELETE", MESSAGE): {},
+    ("POST", "/threads/{thread_id}/read"): {"json": {"message_id": "{message_id}"}},
+    ("GET", EVENTS): {},
+}
+
 REGISTRATION = {"email": "newcomer@example.com", "password": PASSWORD, "display_name": "Newcomer"}
+NEW_THREAD = {"title": "Lunch", "participant_ids": ["{bob}"]}
+MESSAGE_BODY = {
+    "an_empty_body": ("body", "", "at least 1"),
+    "a_body_of_10_001_characters": ("body", "x" * 10_001, "at most 10000"),
+    "a_null_body": ("body", None, "valid string"),
+    "a_NUL_in_the_body": ("body", "See you\x00 at noon.", "control characters"),
+    "a_bell_in_the_body": ("body", "See you at noon.\x07", "control characters"),
+    "an_escape_sequence_in_the_body": ("body", "\x1b[2JSee you at noon.", "control characters"),
+    "a_vertical_tab_in_the_body": ("body", "See you\x0bat noon.", "control characters"),
+    "a_form_feed_in_the_body": ("body", "See you\x0cat noon.", "control characters"),
+    "a_DEL_in_the_body": ("body", "See you\x7f at noon.", "control characters"),
+    "a_C1_control_in_the_body": ("body", "See you\x9b at noon.", "control characters"),
+}
 
 VALIDATION_CASES: list[Any] = [
     *json_cases(
@@ -201,6 +300,190 @@ VALIDATION_CASES: list[Any] = [
     query("/accounts/123", "a number for an id", "account_id", "valid UUID"),
     query("/accounts/{me}0", "a UUID with a tail", "account_id", "valid UUID"),
     query(f"/accounts/{'1' * 5000}", "an id of 5,000 characters", "account_id", "valid UUID"),
+    # Threads.
+    *json_cases(
+        "POST",
+        "/threads",
+        NEW_THREAD,
+        optional=("participant_ids",),
+        a_blank_title=("title", "   ", "at least 1"),
+        a_title_of_201_characters=("title", "x" * 201, "at most 200"),
+        a_null_title=("title", None, "valid string"),
+        a_title_with_control_characters=("title", "Lunch\x1b[2J", "control characters"),
+        a_line_break_in_the_title=("title", "Lunch\nat noon", "control characters"),
+        a_NUL_in_the_title=("title", "Lun\x00ch", "control characters"),
+        participant_ids_not_a_list=("participant_ids", "{bob}", "valid list"),
+        null_participant_ids=("participant_ids", None, "valid list"),
+        a_participant_id_that_is_not_a_UUID=("participant_ids", ["{bob}", "bob"], "valid UUID"),
+        a_number_for_a_participant_id=("participant_ids", [12345], "UUID"),
+        participant_ids_of_101_people=("participant_ids", [str(uuid.uuid4()) for _ in range(101)], "at most 100"),
+    ),
+    Case(
+        "POST",
+        "/threads",
+        "a lone surrogate in the title",
+        {"content": b'{"title": "Lun\\ud800ch"}', "headers": JSON},
+        says=("title",),
+        field="title",
+    ),
+    Case(
+        "POST",
+        "/threads",
+        "an unknown participant among known ones",
+        {"json": NEW_THREAD | {"participant_ids": ["{bob}", GHOST]}},
+        code="unknown_participant",
+        says=("participant_ids", GHOST),
+    ),
+    *paging(
+        "/threads",
+        "cursor",
+        100,
+        a_cursor_that_is_not_one="not-a-cursor",
+        an_empty_cursor="",
+        a_NUL_in_the_cursor="a\x00",
+        a_cursor_of_the_message_list=encode_cursor(3),
+        a_cursor_whose_time_is_not_a_time=encode_cursor("yesterday", GHOST),
+        a_cursor_whose_id_is_not_a_UUID=encode_cursor("2026-01-01T00:00:00+00:00", "x"),
+        a_cursor_of_nulls=encode_cursor(None, None),
+    ),
+    Case(
+        "GET",
+        "/threads",
+        "a cursor whose time has no timezone",
+        {"params": {"cursor": encode_cursor("2026-01-01T00:00:00", GHOST)}},
+        code="invalid_cursor",
+        says=("cursor:",),
+    ),
+    Case(
+        "GET",
+        "/threads",
+        "a cursor whose time is before the year 1 in UTC",
+        {"params": {"cursor": encode_cursor("0001-01-01T00:00:00+01:00", GHOST)}},
+        code="invalid_cursor",
+        says=("cursor:",),
+    ),
+    Case(
+        "GET",
+        "/threads",
+        "a cursor whose id is a number",
+        {"params": {"cursor": encode_cursor("2026-01-01T00:00:00+00:00", 5)}},
+        code="invalid_cursor",
+        says=("cursor:",),
+    ),
+    *bad_ids("thread_id"),
+    *json_cases(
+        "PATCH",
+        THREAD,
+        {"title": "Dinner"},
+        a_blank_title=("title", " \t ", "at least 1"),
+        a_title_of_201_characters=("title", "x" * 201, "at most 200"),
+        a_null_title=("title", None, "valid string"),
+        a_title_with_control_characters=("title", "Dinner\x07", "control characters"),
+        a_line_break_in_the_title=("title", "Dinner\r\nat eight", "control characters"),
+    ),
+    *json_cases(
+        "POST", PARTICIPANTS, {"user_id": "{cy}"}, a_user_id_that_is_not_a_UUID=("user_id", "cy", "valid UUID")
+    ),
+    Case(
+        "POST", PARTICIPANTS, "a null user id", {"json": {"user_id": None}}, says=("user_id", "UUID"), field="user_id"
+    ),
+    Case(
+        "POST",
+        PARTICIPANTS,
+        "an unknown user",
+        {"json": {"user_id": GHOST}},
+        code="unknown_participant",
+        says=("user_id", GHOST),
+    ),
+    *bad_ids("user_id"),
+    # Messages.
+    *json_cases("POST", MESSAGES, {"body": "See you at noon."}, **MESSAGE_BODY),
+    *json_cases("PATCH", MESSAGE, {"body": "See you at one."}, **MESSAGE_BODY),
+    *(
+        Case(
+            method,
+            path,
+            "a lone surrogate in the body",
+            {"content": b'{"body": "\\ud800"}', "headers": JSON},
+            says=("body",),
+            field="body",
+        )
+        for method, path in (("POST", MESSAGES), ("PATCH", MESSAGE))
+    ),
+    *(
+        Case(method, path, "a blank body", {"json": {"body": " \n\t "}}, says=("body",), field="body")
+        for method, path in (("POST", MESSAGES), ("PATCH", MESSAGE))
+    ),
+    *bad_ids("message_id"),
+    *paging(
+        MESSAGES,
+        "before",
+        100,
+        a_cursor_that_is_not_one="not-a-cursor",
+        an_empty_cursor="",
+        a_cursor_of_the_thread_list=encode_cursor("2026-01-01T00:00:00+00:00", GHOST),
+        a_cursor_of_text=encode_cursor("3"),
+        a_cursor_of_a_fraction=encode_cursor(1.5),
+        a_cursor_of_null=encode_cursor(None),
+    ),
+    Case(
+        "GET",
+        MESSAGES,
+        "a cursor beyond 64 bits",
+        {"params": {"before": encode_cursor(2**63)}},
+        code="invalid_cursor",
+        says=("before:",),
+    ),
+    Case(
+        "GET",
+        MESSAGES,
+        "a cursor of a boolean",
+        {"params": {"before": encode_cursor(True)}},
+        code="invalid_cursor",
+        says=("before:",),
+    ),
+    *json_cases(
+        "POST",
+        "/threads/{thread_id}/read",
+        {"message_id": "{message_id}"},
+        a_message_id_that_is_not_a_UUID=("message_id", "the last one", "valid UUID"),
+        a_null_message_id=("message_id", None, "UUID"),
+    ),
+    refused(
+        "GET",
+        EVENTS,
+        EVENTS,
+        "a negative Last-Event-ID",
+        "last-event-id",
+        "greater than or equal to 0",
+        headers={"Last-Event-ID": "-1"},
+    ),
+    refused(
+        "GET",
+        EVENTS,
+        EVENTS,
+        "a Last-Event-ID that is not a number",
+        "last-event-id",
+        "integer",
+        headers={"Last-Event-ID": "five"},
+    ),
+    refused(
+        "GET",
+        EVENTS,
+        EVENTS,
+        "a fractional Last-Event-ID",
+        "last-event-id",
+        "integer",
+        headers={"Last-Event-ID": "1.5"},
+    ),
+    refused(
+        "GET",
+        EVENTS,
+        EVENTS,
+        "a Last-Event-ID beyond 64 bits",
+        "last-event-id",
+        headers={"Last-Event-ID": str(2**63)},
+    ),
 ]
 
 # Bodies of over 1 MiB, for every endpoint that takes a body: refused before anything reads them.
@@ -222,37 +505,142 @@ TOO_LARGE_CASES = [
     too_large("POST", "/auth/password/reset", "new_password", {"token": TOKEN}),
     too_large("POST", "/auth/password/change", "new_password", {"current_password": PASSWORD}),
     too_large("PATCH", "/accounts/me", "bio", {}),
+    too_large("POST", "/threads", "title", {}),
+    too_large("PATCH", THREAD, "title", {}),
+    too_large("POST", PARTICIPANTS, "user_id", {}),
+    too_large("POST", MESSAGES, "body", {}),
+    too_large("PATCH", MESSAGE, "body", {}),
+    too_large("POST", "/threads/{thread_id}/read", "message_id", {}),
 ]
 
 
-def _caller(case: Case, register: Callable[..., Person]) -> tuple[dict[str, str], str]:
-    """A logged-in caller's headers where the endpoint needs one, so it is the input that gets refused; the URL."""
-    url = case.url or case.path
-    if (case.method, case.path) not in AUTHENTICATED:
-        return {}, url
-    caller = register("Ada Lovelace")
-    return caller.headers, url.replace("{me}", str(caller.id))
+# Who the requests come from, and what their URLs name
+
+
+@dataclass
+class Cast:
+    """Ada owns a thread with Bob, in which she wrote a message; Cy is in no thread. Ada sends the requests, so
+    that on an endpoint under ``/threads/{thread_id}`` it is the bad input that is refused, not a stranger."""
+
+    ada: Person
+    bob: Person
+    cy: Person
+    thread_id: str
+    message_id: str
+
+    def fill(self, value: Any) -> Any:
+        """``value`` (a URL, or a request's keyword arguments) with the cast's names spelled as ids: ``{me}`` and
+        ``{account_id}`` are Ada, ``{user_id}`` and ``{bob}`` Bob, ``{cy}`` Cy; ``{thread_id}``, ``{message_id}``."""
+        if isinstance(value, str):
+            for name, id_ in (
+                ("{me}", self.ada.id),
+                ("{account_id}", self.ada.id),
+                ("{user_id}", self.bob.id),
+                ("{bob}", self.bob.id),
+                ("{cy}", self.cy.id),
+                ("{thread_id}", self.thread_id),
+                ("{message_id}", self.message_id),
+            ):
+                value = value.replace(name, str(id_))
+            return value
+        if isinstance(value, dict):
+            return {key: self.fill(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.fill(item) for item in value]
+        return value
+
+
+CAST_SECONDS = 10 * 60  # then a new cast, well before its access tokens' 15 minutes run out
+_made: dict[str, Any] = {}  # the cast of this module, when it was made, and every row the API wrote for it
+
+
+@pytest.fixture
+def cast(client: TestClient, register: Callable[..., Person]) -> Cast:
+    """The cast, made through the API once (a registration waits for a mail from the worker) and, since every
+    test starts from empty tables, put back before each test as the rows the API wrote."""
+    if _made and time.monotonic() - _made["at"] < CAST_SECONDS:
+        with sync_engine().begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                if rows := _made["rows"][table.name]:
+                    connection.execute(table.insert(), rows)
+        again: Cast = _made["cast"]
+        return again
+    ada, bob, cy = register("Ada Lovelace"), register("Bob Babbage"), register("Cy Young")
+    thread = start_thread(client, ada, bob)
+    message = post(client, ada, thread["id"], "See you at noon.")
+    made = Cast(ada, bob, cy, thread["id"], message["id"])
+    with sync_engine().connect() as connection:
+        rows = {
+            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+            for table in Base.metadata.sorted_tables
+        }
+    _made.update(cast=made, at=time.monotonic(), rows=rows)
+    return made
+
+
+class HangUpOnAStream:
+    """The app, except that an event stream it starts to send ends there: a stream accepted by mistake shows up
+    as its 200 instead of keeping the test waiting forever (``TestClient`` waits for the end of a response)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with anyio.CancelScope() as streaming:
+
+            async def send_until_a_stream(message: Message) -> None:
+                await send(message)
+                if message["type"] == "http.response.start" and any(
+                    name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+                    for name, value in message["headers"]
+                ):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    streaming.cancel()
+
+            await self.app(scope, receive, send_until_a_stream)
+
+
+@pytest.fixture(scope="module")
+def streams(client: TestClient) -> TestClient:
+    """A client of the app that hangs up on an event stream, on ``client``'s event loop (that of the database
+    pool and the live hub)."""
+    hanging_up = TestClient(HangUpOnAStream(app))
+    hanging_up.portal = client.portal
+    return hanging_up
+
+
+Ask = Callable[..., Response]
+
+
+@pytest.fixture
+def ask(client: TestClient, streams: TestClient, cast: Cast) -> Ask:
+    """Send a request with the cast's ids filled in: ``ask(method, path, url=None, **request)``."""
+
+    def _ask(method: str, path: str, url: str | None = None, **request: Any) -> Response:
+        via = streams if path == EVENTS else client
+        return via.request(method, cast.fill(url or path), **cast.fill(request))
+
+    return _ask
+
+
+def _as_ada(case: Case, cast: Cast) -> dict[str, str]:
+    """Ada's headers where the endpoint needs a caller, so that it is the input that gets refused."""
+    return cast.ada.headers if (case.method, case.path) in AUTHENTICATED else {}
 
 
 @pytest.mark.parametrize("case", VALIDATION_CASES, ids=str)
-def test_bad_input_is_refused_with_a_useful_error_and_changes_nothing(
-    client: TestClient, register: Callable[..., Person], case: Case
-) -> None:
-    headers, url = _caller(case, register)
+def test_bad_input_is_refused_with_a_useful_error_and_changes_nothing(ask: Ask, cast: Cast, case: Case) -> None:
     before = snapshot()
-    request = case.request | {"headers": case.request.get("headers", {}) | headers}
-    response = client.request(case.method, url, **request)
+    request = case.request | {"headers": case.request.get("headers", {}) | _as_ada(case, cast)}
+    response = ask(case.method, case.path, case.url, **request)
     assert_error(response, case)
     assert snapshot() == before
 
 
 @pytest.mark.parametrize("case", TOO_LARGE_CASES, ids=str)
-def test_a_body_over_1_mib_is_413_and_changes_nothing(
-    client: TestClient, register: Callable[..., Person], case: Case
-) -> None:
-    headers, url = _caller(case, register)
+def test_a_body_over_1_mib_is_413_and_changes_nothing(ask: Ask, cast: Cast, case: Case) -> None:
     before = snapshot()
-    response = client.request(case.method, url, headers=headers, **case.request)
+    response = ask(case.method, case.path, case.url, headers=_as_ada(case, cast), **case.request)
     assert response.status_code == 413, response.text[:300]
     assert snapshot() == before
 
@@ -313,31 +701,18 @@ BAD_TOKENS: dict[str, Callable[[Person], str | None]] = {
     "a token of an older session version": lambda person: "Bearer " + _signed(_claims(person, ver=-1)),
 }
 
-# Each authenticated endpoint, with input it would otherwise accept.
-AUTHENTICATED: dict[tuple[str, str], dict[str, Any]] = {
-    ("POST", "/auth/password/change"): {"json": {"current_password": PASSWORD, "new_password": "a brand new password"}},
-    ("GET", "/accounts/me"): {},
-    ("PATCH", "/accounts/me"): {"json": {"display_name": "Mallory"}},
-    ("DELETE", "/accounts/me"): {},
-    ("GET", "/accounts"): {"params": {"q": "ada"}},
-    ("GET", "/accounts/{account_id}"): {},
-}
-
 
 @pytest.mark.parametrize("token", BAD_TOKENS)
 @pytest.mark.parametrize("endpoint", AUTHENTICATED, ids=" ".join)
 def test_a_bad_bearer_token_is_401_with_www_authenticate_and_changes_nothing(
-    client: TestClient, register: Callable[..., Person], endpoint: tuple[str, str], token: str
+    client: TestClient, ask: Ask, cast: Cast, endpoint: tuple[str, str], token: str
 ) -> None:
-    person = register("Ada Lovelace")
+    person = cast.ada
     authorization = BAD_TOKENS[token](person)
     method, path = endpoint
     before = snapshot()
-    response = client.request(
-        method,
-        path.replace("{account_id}", str(person.id)),
-        headers={"Authorization": authorization} if authorization else {},
-        **AUTHENTICATED[endpoint],
+    response = ask(
+        method, path, headers={"Authorization": authorization} if authorization else {}, **AUTHENTICATED[endpoint]
     )
     assert_error(response, Case(method, path, token, status=401, code="not_authenticated"))
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -389,6 +764,48 @@ def test_a_refused_password_change_keeps_the_old_password_and_sessions(client: T
         assert client.post("/auth/password/change", json=body, headers=ada.headers).status_code == 422
     assert client.post("/auth/refresh", json={"refresh_token": ada.refresh_token}).status_code == 200
     log_in(client, ada.email, PASSWORD)
+
+
+def test_a_refused_thread_start_leaves_no_thread_behind(client: TestClient, cast: Cast) -> None:
+    people = (cast.ada, cast.bob, cast.cy)
+    before = [client.get("/threads", headers=person.headers).json() for person in people]
+    for body in (
+        {"title": "Lunch", "participant_ids": [str(cast.cy.id), GHOST]},  # the known one does not go in alone
+        {"title": "Lunch", "participant_ids": [str(cast.cy.id), "cy"]},
+        {"title": " ", "participant_ids": [str(cast.cy.id)]},
+        {"title": "Lunch", "participant_ids": [str(cast.cy.id)], "nickname": "x"},
+    ):
+        assert client.post("/threads", json=body, headers=cast.ada.headers).status_code == 422
+    assert [client.get("/threads", headers=person.headers).json() for person in people] == before
+
+
+def test_refused_writes_leave_the_thread_as_its_people_see_it(client: TestClient, cast: Cast) -> None:
+    ada, bob = cast.ada, cast.bob
+    thread = f"/threads/{cast.thread_id}"
+    message = f"{thread}/messages/{cast.message_id}"
+
+    def seen() -> list[Any]:
+        return [client.get(url, headers=bob.headers).json() for url in (thread, f"{thread}/messages", "/threads")]
+
+    before = seen()
+    for body in (
+        {"body": ""},
+        {"body": "x" * 10_001},
+        {"body": "See you\x00 at noon."},
+        {"body": "See you at one.", "nickname": "x"},
+        {"body": "x" * MIB},
+    ):
+        assert client.post(f"{thread}/messages", json=body, headers=ada.headers).status_code in (413, 422)
+        assert client.patch(message, json=body, headers=ada.headers).status_code in (413, 422)
+    for body in ({"title": ""}, {"title": "x" * 201}, {"title": "Din\nner"}, {"title": "Dinner", "nickname": "x"}):
+        assert client.patch(thread, json=body, headers=ada.headers).status_code == 422
+    assert client.post(f"{thread}/participants", json={"user_id": GHOST}, headers=ada.headers).status_code == 422
+    assert client.post(f"{thread}/read", json={"message_id": "the last one"}, headers=bob.headers).status_code == 422
+    assert seen() == before
+    # What the rules let through still goes through: line breaks and tabs are part of what people write.
+    text = "Noon:\n\tsoup\r\n\tbread"
+    assert client.post(f"{thread}/messages", json={"body": text}, headers=ada.headers).status_code == 201
+    assert client.get(f"{thread}/messages", headers=bob.headers).json()["items"][0]["body"] == text
 
 
 # Coverage: an endpoint without bad-input cases fails the suite

@@ -22,6 +22,12 @@ def _text(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 def _lowercase(value: str) -> str:
     return value.lower()
 
@@ -58,5 +64,8 @@ Title = Annotated[
     Field(examples=["Friday lunch"]),
 ]
 MessageBody = Annotated[
-    str, Field(min_length=1, max_length=10_000, examples=["See you at noon."]), AfterValidator(_text)
+    str,
+    Field(min_length=1, max_length=10_000, examples=["See you at noon."]),
+    AfterValidator(_text),
+    AfterValidator(_not_blank),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -25,6 +27,9 @@ def encode_cursor(*parts: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(parts, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
 
+MAX_SEQ = 2**63 - 1  # sequence numbers are BIGINT
+
+
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -34,3 +39,25 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(parts, list) or len(parts) != arity:
         raise InvalidCursor("the cursor is not one this API handed out")
     return parts
+
+
+def decode_seq_cursor(cursor: str) -> int:
+    """A cursor holding one sequence number (a message page's ``before``)."""
+    (seq,) = decode_cursor(cursor, 1)
+    if type(seq) is not int or not 0 < seq <= MAX_SEQ:
+        raise InvalidCursor("the cursor is not one this API handed out")
+    return seq
+
+
+def decode_moment_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """A cursor holding a timezone-aware moment and an id (my threads' ``cursor``)."""
+    moment, identifier = decode_cursor(cursor, 2)
+    if not isinstance(moment, str) or not isinstance(identifier, str):
+        raise InvalidCursor("the cursor is not one this API handed out")
+    try:
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None:
+            raise InvalidCursor("the cursor is not one this API handed out")
+        return when.astimezone(UTC), uuid.UUID(identifier)
+    except (ValueError, OverflowError):
+        raise InvalidCursor("the cursor is not one this API handed out") from None

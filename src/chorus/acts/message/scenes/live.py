@@ -11,6 +11,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from chorus.acts.thread import MyThread, channel, events_after
 from chorus.live import SubscriberDropped, get_hub
+from chorus.schema.page import MAX_SEQ
 from chorus.web import DatabaseSession, documented
 
 router = APIRouter()
@@ -36,7 +37,7 @@ async def stream_thread_events(
     membership: MyThread,
     session: DatabaseSession,
     last_event_id: Annotated[
-        int | None, Header(ge=0, description="Resume after this event (sent by EventSource on reconnect).")
+        int | None, Header(ge=0, le=MAX_SEQ, description="Resume after this event (sent by EventSource on reconnect).")
     ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     thread_id, me = membership.thread.id, str(membership.user.id)

@@ -12,7 +12,7 @@ from chorus.acts.message.lookup import message_in_thread
 from chorus.acts.thread import MyThread
 from chorus.models import Message, Participant
 from chorus.schema.message import MessageOut, ReadMarker, ReadState
-from chorus.schema.page import InvalidCursor, Page, decode_cursor, encode_cursor
+from chorus.schema.page import InvalidCursor, Page, decode_seq_cursor, encode_cursor
 from chorus.web import DatabaseSession, Problem, documented
 
 router = APIRouter()
@@ -32,9 +32,7 @@ async def list_messages(
     )
     if before is not None:
         try:
-            (before_seq,) = decode_cursor(before, 1)
-            if not isinstance(before_seq, int):
-                raise InvalidCursor(before)
+            before_seq = decode_seq_cursor(before)
         except InvalidCursor:
             raise Problem(422, "before: not a cursor this API handed out", "invalid_cursor") from None
         query = query.where(Message.seq < before_seq)

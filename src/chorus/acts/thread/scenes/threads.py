@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -12,7 +10,7 @@ from sqlalchemy import func, select, tuple_
 from chorus.acts.auth import CurrentUser
 from chorus.acts.thread.membership import MyThread
 from chorus.models import Message, Participant, Thread, User, utcnow
-from chorus.schema.page import InvalidCursor, Page, decode_cursor, encode_cursor
+from chorus.schema.page import InvalidCursor, Page, decode_moment_cursor, encode_cursor
 from chorus.schema.thread import MessagePreview, ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
 from chorus.web import DatabaseSession, Problem, documented
 
@@ -92,9 +90,8 @@ async def list_my_threads(
     )
     if cursor is not None:
         try:
-            activity, thread_id = decode_cursor(cursor, 2)
-            after = (datetime.fromisoformat(activity), uuid.UUID(thread_id))
-        except (InvalidCursor, TypeError, ValueError):
+            after = decode_moment_cursor(cursor)
+        except InvalidCursor:
             raise Problem(422, "cursor: not a cursor this API handed out", "invalid_cursor") from None
         mine = mine.where(tuple_(Thread.last_activity_at, Thread.id) < after)
     page = mine.subquery()
