@@ -1,0 +1,122 @@
+"""The run's settings: where the services are, a dedicated database, a per-run task queue and secret key.
+
+The services are this machine's PostgreSQL, RabbitMQ and Redis on 127.0.0.1; ``BENCH_DATABASE_URL``,
+``BENCH_BROKER_URL`` and ``BENCH_REDIS_URL`` point elsewhere. The database is ``chorus_bench`` (never ``test``,
+which the test suite drops); it is created when missing and kept, with its data set, between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+
+from bench.ports import accepts_connections
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/chorus_bench"
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+REFUSED_DATABASES = {"test", "postgres", "template0", "template1"}
+
+
+class ServiceUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunEnvironment:
+    run_id: str
+    root: Path
+    work_dir: Path
+    database_url: str
+    broker_url: str
+    redis_url: str
+    task_queue: str
+    secret_key: str
+
+    @property
+    def seed_file(self) -> Path:
+        return self.root / "var" / "bench" / "seed.json"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.work_dir / "mail"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.work_dir / "logs"
+
+    def chorus_variables(self) -> dict[str, str]:
+        return {
+            "CHORUS_ENV": "production",
+            "CHORUS_SECRET_KEY": self.secret_key,
+            "CHORUS_DATABASE_URL": self.database_url,
+            "CHORUS_BROKER_URL": self.broker_url,
+            "CHORUS_REDIS_URL": self.redis_url,
+            "CHORUS_TASK_QUEUE": self.task_queue,
+            "CHORUS_MAIL_DIR": str(self.mail_dir),
+            "CHORUS_ACCESS_TOKEN_MINUTES": "180",
+            "CHORUS_PUBLIC_URL": "http://127.0.0.1:8000",
+        }
+
+    def process_env(self) -> dict[str, str]:
+        """What every process of the run gets: this environment, the run's settings, ``bench`` importable."""
+        env = {name: value for name, value in os.environ.items() if not name.startswith("CHORUS_")}
+        env |= self.chorus_variables()
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.root), env.get("PYTHONPATH")]))
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        return env
+
+
+def new_run() -> RunEnvironment:
+    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    name = make_url(database_url).database
+    if name in REFUSED_DATABASES or not name:
+        raise SystemExit(f"bench: refusing to use database {name!r}; the bench needs its own (e.g. chorus_bench)")
+    return RunEnvironment(
+        run_id=run_id,
+        root=ROOT,
+        work_dir=ROOT / "var" / "bench" / "runs" / run_id,
+        database_url=database_url,
+        broker_url=os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER_URL),
+        redis_url=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        task_queue=f"chorus-bench-{run_id}",
+        secret_key=secrets.token_urlsafe(48),
+    )
+
+
+def _address(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def check_services(run: RunEnvironment) -> None:
+    """Fail early, naming the service, when one of them does not answer."""
+    services = {
+        "PostgreSQL": _address(run.database_url, 5432),
+        "RabbitMQ": _address(run.broker_url, 5672),
+        "Redis": _address(run.redis_url, 6379),
+    }
+    down = [f"{name} ({host}:{port})" for name, (host, port) in services.items() if not accepts_connections(port, host)]
+    if down:
+        raise ServiceUnavailable("not answering: " + ", ".join(down))
+
+
+def ensure_database(run: RunEnvironment) -> None:
+    """Create the bench's database if it does not exist yet (connecting to the server's ``postgres`` database)."""
+    import psycopg
+
+    url = make_url(run.database_url)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{url.database}"')
