@@ -55,8 +55,6 @@ app = FastAPI(
 )
 install_error_handlers(app)
 app.add_middleware(RequestBodyLimit, max_bytes=MAX_BODY_BYTES)
-for act in (auth, accounts, thread, message):
-    app.include_router(act.router, responses=documented(422))
 
 
 @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
@@ -110,3 +108,8 @@ async def ready(response: Response) -> Readiness:
     return Readiness(
         status="ready" if up else "unavailable", database=database, broker=broker, redis=redis[0] if redis else None
     )
+
+
+# After the operations routes, so that /health does not wait for every act's routes to be tried first.
+for act in (auth, accounts, thread, message):
+    app.include_router(act.router, responses=documented(422))

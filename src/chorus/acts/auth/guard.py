@@ -30,11 +30,18 @@ async def access_claims(token: Annotated[str | None, Depends(bearer)]) -> Access
 CurrentSession = Annotated[AccessClaims, Depends(access_claims)]
 
 
-async def current_user(session: DatabaseSession, claims: CurrentSession) -> User:
-    user = await session.get(User, claims.user_id)
+def holder(user: User | None, claims: AccessClaims) -> User:
+    """The account the token was issued to, if it is still live and the token not outdated; else 401.
+
+    For scenes that load the account together with what they need in one query (see ``current_user``).
+    """
     if user is None or not user.is_active or user.session_version != claims.session_version:
         raise _unauthenticated("access token no longer valid")
     return user
+
+
+async def current_user(session: DatabaseSession, claims: CurrentSession) -> User:
+    return holder(await session.get(User, claims.user_id), claims)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from anyio import to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -22,6 +23,11 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+async def hash_password_off_loop(password: str) -> str:
+    """Argon2 is deliberately slow (~0.1 s of CPU): scenes hash in a worker thread, never on the event loop."""
+    return await to_thread.run_sync(hash_password, password)
+
+
 def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     """Whether ``password`` matches, and a fresh hash to store if the old one should be upgraded.
 
@@ -31,3 +37,8 @@ def verify_password(password: str, password_hash: str | None) -> tuple[bool, str
         _hasher().verify(password, _decoy_hash())
         return False, None
     return _hasher().verify_and_update(password, password_hash)
+
+
+async def verify_password_off_loop(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """``verify_password`` in a worker thread, so other requests go on while it runs."""
+    return await to_thread.run_sync(verify_password, password, password_hash)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy import select
 
-from chorus.acts.auth import CurrentUser
+from chorus.acts.auth import CurrentSession, holder
 from chorus.models import Participant, Thread, User
 from chorus.web import DatabaseSession, Problem
 
@@ -32,17 +32,21 @@ def thread_not_found() -> Problem:
     return Problem(404, "no such thread", "thread_not_found")
 
 
-async def my_thread(thread_id: uuid.UUID, user: CurrentUser, session: DatabaseSession) -> Membership:
+async def my_thread(thread_id: uuid.UUID, claims: CurrentSession, session: DatabaseSession) -> Membership:
+    # One round trip for the account, the thread and my place in it: this runs before every thread scene.
     row = (
         await session.execute(
-            select(Thread, Participant)
+            select(Thread, Participant, User)
             .join(Participant, Participant.thread_id == Thread.id)
-            .where(Thread.id == thread_id, Participant.user_id == user.id)
+            .join(User, User.id == Participant.user_id)
+            .where(Thread.id == thread_id, Participant.user_id == claims.user_id)
         )
     ).one_or_none()
     if row is None:
+        holder(await session.get(User, claims.user_id), claims)  # a stale token is 401, not 404
         raise thread_not_found()
-    return Membership(thread=row[0], participant=row[1], user=user)
+    thread, participant, user = row
+    return Membership(thread=thread, participant=participant, user=holder(user, claims))
 
 
 MyThread = Annotated[Membership, Depends(my_thread)]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request, status
 from sqlalchemy import select, update
 
 from chorus.acts.auth import throttle
-from chorus.acts.auth.password_hashing import verify_password
+from chorus.acts.auth.password_hashing import verify_password_off_loop
 from chorus.acts.auth.sessions import issue_token_pair, revoke_family
 from chorus.acts.auth.tokens import digest
 from chorus.models import RefreshToken, User, utcnow
@@ -45,7 +45,7 @@ async def log_in(form: LoginForm, request: Request, session: DatabaseSession) ->
             headers={"Retry-After": str(wait)},
         )
     user = await session.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
-    matches, upgraded_hash = verify_password(form.password, user.password_hash if user else None)
+    matches, upgraded_hash = await verify_password_off_loop(form.password, user.password_hash if user else None)
     if user is None or not matches:
         throttle.record_failure(session, email=email, address=address)
         await session.commit()

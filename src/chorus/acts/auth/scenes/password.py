@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from chorus.acts.auth.guard import CurrentSession, CurrentUser
-from chorus.acts.auth.password_hashing import hash_password, verify_password
+from chorus.acts.auth.password_hashing import hash_password_off_loop, verify_password_off_loop
 from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.sessions import end_sessions
 from chorus.acts.auth.tasks.mail import send_password_reset_email
@@ -39,7 +39,7 @@ async def forgot_password(body: EmailAddress) -> Accepted:
 )
 async def reset_password(body: PasswordReset, session: DatabaseSession) -> None:
     user = await redeem(session, body.token, EmailTokenPurpose.RESET_PASSWORD)
-    user.password_hash = hash_password(body.new_password)
+    user.password_hash = await hash_password_off_loop(body.new_password)
     user.session_version += 1  # outstanding access tokens stop working
     user.email_verified_at = user.email_verified_at or utcnow()  # the mailbox answered: the address is proven
     await end_sessions(session, user.id)
@@ -55,9 +55,9 @@ async def reset_password(body: PasswordReset, session: DatabaseSession) -> None:
 async def change_password(
     body: PasswordChange, user: CurrentUser, current: CurrentSession, session: DatabaseSession
 ) -> None:
-    matches, _ = verify_password(body.current_password, user.password_hash)
+    matches, _ = await verify_password_off_loop(body.current_password, user.password_hash)
     if not matches:
         raise Problem(403, "the current password is incorrect", "wrong_password")
-    user.password_hash = hash_password(body.new_password)
+    user.password_hash = await hash_password_off_loop(body.new_password)
     await end_sessions(session, user.id, keep=current.session_id)
     await session.commit()

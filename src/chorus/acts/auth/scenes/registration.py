@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from chorus.acts.auth.password_hashing import hash_password
+from chorus.acts.auth.password_hashing import hash_password_off_loop
 from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.tasks.mail import send_verification_email
 from chorus.celery import enqueue
@@ -29,7 +29,9 @@ VERIFICATION_RESENT = "If an unverified account has this address, a new verifica
 async def register(body: Registration, session: DatabaseSession) -> Account:
     if await session.scalar(select(User.id).where(User.email == body.email)):
         raise Problem(409, "an account with this email address already exists", "email_taken")
-    user = User(email=body.email, password_hash=hash_password(body.password), display_name=body.display_name)
+    user = User(
+        email=body.email, password_hash=await hash_password_off_loop(body.password), display_name=body.display_name
+    )
     session.add(user)
     try:
         await session.commit()
