@@ -20,6 +20,8 @@ WORKDIR /src
 
 # Dependencies first, so that a change to the code alone reuses this layer.
 COPY pyproject.toml uv.lock ./
+# theatre (the layout's checker) is a workspace member and a development dependency only: uv reads its pyproject.
+COPY theatre/pyproject.toml ./theatre/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --no-install-project
 

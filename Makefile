@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 
-.PHONY: run install test test-embedded test-services lint typecheck check-layout migrate seed bench clean
+.PHONY: run install test test-embedded test-theatre test-services lint typecheck check-layout migrate seed bench clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -23,24 +23,30 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --quiet
+# Compiled bytecode: with PYTHONDONTWRITEBYTECODE=1 (as here and in most images) an uncompiled venv recompiles every
+# dependency at each process start (import chorus.api 3.7 s instead of 1.3 s).
+$(STAMP): $(UV) uv.lock pyproject.toml theatre/pyproject.toml
+	$(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
 
-test: lint typecheck check-layout test-embedded  ## lint, type check, and the whole suite on the embedded defaults
+test: lint typecheck check-layout test-theatre test-embedded  ## lint, type check, and the whole suite on the embedded defaults
 
 test-embedded: install
 	$(BIN)/pytest
+
+test-theatre: install  ## theatre's own suite (its fixture projects; no services)
+	cd theatre && ../$(BIN)/pytest
 
 test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1
 	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests theatre
+	$(BIN)/ruff format --check src tests theatre
 
 typecheck: install
 	$(BIN)/mypy
+	cd theatre && ../$(BIN)/mypy
 
 check-layout: install  ## the theatre layout's rules, enforced on chorus (theatre check)
 	$(BIN)/theatre check chorus

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from theatre.cycles import tangles
-from theatre.findings import Finding, finding
-from theatre.graph import Imports
-from theatre.layout import Layout
+from theatre.facts.graph import Imports
+from theatre.facts.layout import Layout
+from theatre.rules.catalogue import Finding, finding
+from theatre.rules.tangles import tangles
 
 FOUNDATIONS = ("models", "schema", "db", "config", "celery")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from theatre.check import Report
-from theatre.findings import RULES
+from theatre.commands.check import Report
+from theatre.rules.catalogue import RULES
 
 
 def print_report(report: Report, console: Console) -> None:

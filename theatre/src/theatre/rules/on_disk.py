@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from theatre.findings import Finding, finding
-from theatre.layout import ROOT_FOLDERS, ROOT_MODULES, Layout, is_package
+from theatre.facts.layout import ROOT_FOLDERS, ROOT_MODULES, Layout, is_package
+from theatre.rules.catalogue import Finding, finding
 
 
 def check_layout(layout: Layout) -> list[Finding]:

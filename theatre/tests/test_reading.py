@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from theatre.cycles import tangles
-from theatre.source import ModuleSource
+from theatre.facts.source import ModuleSource
+from theatre.rules.tangles import tangles
 
 SOURCE = """\
 import json

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import grimp
 
-from theatre.layout import Layout
-from theatre.source import Sources
+from theatre.facts.layout import Layout
+from theatre.facts.source import Sources
 
 
 class GraphError(Exception):

@@ -2,7 +2,7 @@
 loaded and from which line, which tasks it registered, and which routes it serves.
 
 Standard library only until the side is loaded, so nothing of the probe's own can mask what the project loads.
-Usage: ``python -m theatre.probe REQUEST_JSON RESULT_PATH``.
+Usage: ``python path/to/inside.py REQUEST_JSON RESULT_PATH``, from the project's root directory.
 """
 
 from __future__ import annotations
@@ -184,6 +184,7 @@ SIDES = {"api": probe_api, "worker": probe_worker}
 
 
 def main(argv: list[str]) -> None:
+    sys.path[0] = os.getcwd()  # as `python -m` or uvicorn would have it, not this script's folder
     gc.disable()  # a short-lived process that only imports: collecting would cost a tenth of its time
     request_json, result_path = argv
     request = json.loads(request_json)

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from theatre.stagemap import StageMap
+from theatre.commands.map import StageMap
 
 
 def _arrow(tasks: tuple[str, ...]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from theatre.config import Project
+from theatre.facts.project import Project
 
 ROOT_MODULES = ("__init__", "db", "config", "api", "celery")
 ROOT_FOLDERS = ("models", "schema", "acts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.theatre.conftest import Stage, theatre
+from tests.conftest import Stage, theatre
 
 MERMAID = """\
 flowchart LR

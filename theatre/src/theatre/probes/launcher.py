@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theatre.layout import Layout
+from theatre.facts.layout import Layout
 
 PROBE_TIMEOUT_SECONDS = 120
+INSIDE = Path(__file__).with_name("inside.py")  # run as a script: the project's interpreter needs no theatre
 SIDE_ENTRY = {"api": "api", "worker": "celery"}  # the root module each side starts from
 
 
@@ -66,7 +67,7 @@ def start(layout: Layout, side: str) -> Probe:
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(project.source_root), environment.get("PYTHONPATH"))))
     process = subprocess.Popen(  # noqa: S603 (our own interpreter running our own module)
-        [sys.executable, "-m", "theatre.probe", json.dumps(_request(layout, side)), name],
+        [sys.executable, str(INSIDE), json.dumps(_request(layout, side)), name],
         cwd=project.root,
         env=environment,
         stdin=subprocess.DEVNULL,

@@ -7,8 +7,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from theatre.source import ModuleSource, Sources
-from theatre.tasks import DeclaredTask
+from theatre.facts.source import ModuleSource, Sources
+from theatre.facts.tasks import DeclaredTask
 
 SIGNATURE_METHODS = {"delay", "apply_async", "s", "si"}
 MODULE_LEVEL = "<module>"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from theatre.findings import Finding, finding
-from theatre.layout import Layout
+from theatre.facts.layout import Layout
+from theatre.rules.catalogue import Finding, finding
 
 
 def route_label(route: dict[str, Any]) -> str:

@@ -14,11 +14,11 @@ from typing import Any, NoReturn
 import click
 
 from theatre import __version__
-from theatre.check import run_check
-from theatre.config import UsageError, locate
-from theatre.findings import RULES
-from theatre.graph import GraphError
-from theatre.runtime import ProbeError
+from theatre.commands.check import run_check
+from theatre.facts.graph import GraphError
+from theatre.facts.project import UsageError, locate
+from theatre.probes.launcher import ProbeError
+from theatre.rules.catalogue import RULES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 MAP_WIDTH_PIPED = 1000  # a tree written to a file or pipe is not cut at 80 columns
@@ -96,7 +96,7 @@ def check(package: str | None, output: str, project: Path | None, ignore: tuple[
     else:
         from rich.console import Console
 
-        from theatre.reportview import print_report
+        from theatre.views.report import print_report
 
         print_report(report, Console(soft_wrap=True, highlight=False))
     sys.exit(EXIT_FINDINGS if report.findings else EXIT_CLEAN)
@@ -127,8 +127,8 @@ def draw_map(package: str | None, output: str, project: Path | None) -> None:
     """
     from rich.console import Console
 
-    from theatre.mapview import mermaid, print_tree
-    from theatre.stagemap import build_map
+    from theatre.commands.map import build_map
+    from theatre.views.drawing import mermaid, print_tree
 
     try:
         stage = build_map(locate(package, project))

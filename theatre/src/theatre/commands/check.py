@@ -6,16 +6,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from theatre.config import Project, UsageError
-from theatre.findings import RULES, Finding
-from theatre.graph import build
-from theatre.layout import discover
+from theatre.facts.graph import build
+from theatre.facts.layout import discover
+from theatre.facts.project import Project, UsageError
+from theatre.facts.tasks import declared_tasks
+from theatre.probes.launcher import SIDE_ENTRY, Probe, start
+from theatre.rules.catalogue import RULES, Finding
 from theatre.rules.imports import check_imports
-from theatre.rules.layout import check_layout
+from theatre.rules.on_disk import check_layout
+from theatre.rules.processes import check_runtime
 from theatre.rules.routes import check_routes
-from theatre.rules.runtime import check_runtime
-from theatre.runtime import SIDE_ENTRY, Probe, start
-from theatre.tasks import declared_tasks
 
 # which rules each probe serves, so a probe nobody needs is not started
 SIDE_RULES = {"api": {"L105", "L106", "L107", "R303", "R304"}, "worker": {"R301", "R302", "R304"}}

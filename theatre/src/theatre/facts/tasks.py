@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from theatre.layout import Layout
-from theatre.source import Sources
+from theatre.facts.layout import Layout
+from theatre.facts.source import Sources
 
 TASK_DECORATORS = {"task", "shared_task"}
 

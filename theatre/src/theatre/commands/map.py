@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from theatre.config import Project
-from theatre.enqueues import Enqueue, find_enqueues
-from theatre.graph import build
-from theatre.layout import discover
+from theatre.facts.enqueues import Enqueue, find_enqueues
+from theatre.facts.graph import build
+from theatre.facts.layout import discover
+from theatre.facts.project import Project
+from theatre.facts.tasks import DeclaredTask, declared_tasks
+from theatre.probes.launcher import start
 from theatre.rules.routes import route_label
-from theatre.runtime import start
-from theatre.tasks import DeclaredTask, declared_tasks
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from theatre.findings import Finding, finding
-from theatre.layout import Layout
-from theatre.runtime import SIDE_ENTRY
-from theatre.tasks import DeclaredTask
+from theatre.facts.layout import Layout
+from theatre.facts.tasks import DeclaredTask
+from theatre.probes.launcher import SIDE_ENTRY
+from theatre.rules.catalogue import Finding, finding
 
 
 def _steps(layout: Layout, places: list[dict[str, Any]]) -> tuple[str, ...]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.theatre.conftest import Stage, theatre
-from theatre.findings import RULES
+from tests.conftest import Stage, theatre
+from theatre.rules.catalogue import RULES
 
 RUNTIME_CODES = ("L105", "L106", "L107", "R301", "R302", "R303", "R304")
 
