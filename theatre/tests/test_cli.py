@@ -24,14 +24,20 @@ def test_text_output_gives_place_code_message_and_hint(stage: Stage) -> None:
 
 def test_a_clean_project_says_so_and_exits_0(stage: Stage) -> None:
     run = theatre("check", "--project", stage())
-    assert run.output.startswith("theatre: play is clean (17 rules")
+    assert run.output.startswith(f"theatre: play is clean ({len(RULES)} rules ran; ")
     assert run.exit_code == 0
 
 
 def test_json_output_has_every_field(stage: Stage) -> None:
     document = theatre("check", "--project", stage("import_cycle"), "--format", "json", *_static_only()).json()
     assert document["package"] == "play"
-    assert document["ignored"] == sorted(RUNTIME_CODES)
+    assert document["clean"] is False
+    assert document["rules"] == {
+        "run": [code for code in RULES if code not in RUNTIME_CODES],
+        "not_run": [],
+        "ignored": sorted(RUNTIME_CODES),
+    }
+    assert (document["not_run"], document["suppressed"], document["baselined"]) == ([], [], [])
     assert document["findings"] == [
         {
             "code": "I201",
@@ -117,8 +123,10 @@ def test_help_explains_the_command_and_each_subcommand() -> None:
     assert "[tool.theatre]" in top.output
     assert all(command in top.output for command in ("check", "map", "rules"))
     check = theatre("check", "--help").output
-    assert "Exit status: 0 clean, 1 findings, 2 usage or import error." in check
-    assert all(option in check for option in ("--format", "--project", "--ignore"))
+    assert "Exit status: 0 clean (every rule ran, nothing found), 1 findings or rules not run" in " ".join(
+        check.split()
+    )
+    assert all(option in check for option in ("--format", "--project", "--ignore", "--strict", "--write-baseline"))
     drawing = theatre("map", "--help").output
     assert all(word in drawing for word in ("mermaid", ".apply_async", "enqueue-helpers"))
 

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from theatre import __version__
-from theatre.commands.check import run_check
+from theatre.commands.check import Options, record_baseline, run_check
 from theatre.facts.graph import GraphError
 from theatre.facts.project import UsageError, locate
 from theatre.probes.launcher import ProbeError
@@ -75,20 +75,49 @@ def _print_json(document: dict[str, Any]) -> None:
 @click.option(
     "--ignore", multiple=True, metavar="CODE", help="A rule to skip (repeatable); adds to [tool.theatre] ignore."
 )
-def check(package: str | None, output: str, project: Path | None, ignore: tuple[str, ...]) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also report import cycles closed by imports inside functions (I201), which never run on import.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A baseline file whose findings stay silent (default: [tool.theatre] baseline).",
+)
+@click.option(
+    "--write-baseline",
+    is_flag=True,
+    help="Write today's findings to the baseline (--baseline, [tool.theatre] baseline, or theatre-baseline.json "
+    "in the project root) instead of reporting them.",
+)
+def check(
+    package: str | None,
+    output: str,
+    project: Path | None,
+    ignore: tuple[str, ...],
+    strict: bool,
+    baseline: Path | None,
+    write_baseline: bool,
+) -> None:
     """Check the project against the layout's rules.
 
     Like Django's system checks, each finding has a stable code, a message, the file and line, and a hint. The
     rules cover the layout on disk (L1xx); which way imports flow, read from the import graph, with the chain of
     imports that breaks the rule (I2xx); and what the API and the worker really load, each started in a fresh
-    process of the project's interpreter (R3xx). `theatre rules` lists every code.
+    process of the project's interpreter (R3xx). `theatre rules` lists every code. A rule that could not run (the
+    API does not import, a probe timed out) is reported as not run, with why: the check is then not clean.
+
+    A finding is silenced by `# theatre: ignore[CODE]` on its line, or by the baseline.
 
     PACKAGE defaults to [tool.theatre] package.
 
-    Exit status: 0 clean, 1 findings, 2 usage or import error.
+    Exit status: 0 clean (every rule ran, nothing found), 1 findings or rules not run, 2 usage or import error.
     """
     try:
-        report = run_check(locate(package, project), frozenset(ignore))
+        located = locate(package, project)
+        options = Options(frozenset(code.upper() for code in ignore), strict, baseline)
+        report = record_baseline(located, options) if write_baseline else run_check(located, options)
     except (UsageError, GraphError, ProbeError) as error:
         _fail(error)
     if output == "json":
@@ -98,8 +127,12 @@ def check(package: str | None, output: str, project: Path | None, ignore: tuple[
 
         from theatre.views.report import print_report
 
+        if report.baseline_written:
+            click.echo(f"theatre: wrote {len(report.baselined)} findings to {report.baseline_written}")
+            if not baseline and not located.settings.baseline:
+                click.echo(f'theatre: to use it, add to [tool.theatre]: baseline = "{report.baseline_written.name}"')
         print_report(report, Console(soft_wrap=True, highlight=False))
-    sys.exit(EXIT_FINDINGS if report.findings else EXIT_CLEAN)
+    sys.exit(EXIT_CLEAN if report.clean else EXIT_FINDINGS)
 
 
 @app.command(name="map", short_help="Draw the acts: routes, tasks, and who enqueues what.")

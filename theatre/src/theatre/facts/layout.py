@@ -50,12 +50,27 @@ def modules_in(directory: Path, dotted: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def stray_folders(directory: Path) -> tuple[Path, ...]:
+    """Folders below a package that hold Python files but are not packages themselves (the topmost of each): what
+    is in them is never imported by their act."""
+    found: list[Path] = []
+    for child in sorted(directory.iterdir()):
+        if not child.is_dir() or child.name.startswith((".", "__")):
+            continue
+        if is_package(child):
+            found += stray_folders(child)
+        elif next(child.rglob("*.py"), None) is not None:
+            found.append(child)
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Layout:
-    """The acts of a project and the mapping between module names and files."""
+    """The acts of a project, the folders under ``acts`` that are not packages, and where each module lives."""
 
     project: Project
     acts: tuple[Act, ...]
+    strays: tuple[Path, ...] = ()
 
     @property
     def package(self) -> str:
@@ -101,4 +116,5 @@ def discover(project: Project) -> Layout:
                     task_modules=modules_in(directory / "tasks", f"{module}.tasks"),
                 )
             )
-    return Layout(project=project, acts=tuple(acts))
+    strays = stray_folders(acts_dir) if acts_dir.is_dir() else ()
+    return Layout(project=project, acts=tuple(acts), strays=strays)

@@ -10,7 +10,7 @@ from typing import Any
 
 DEFAULT_ENQUEUE_HELPERS = ("enqueue",)
 DEFAULT_WEB_FRAMEWORK = ("fastapi", "starlette")
-KNOWN_KEYS = {"package", "ignore", "enqueue-helpers", "worker-only", "web-framework"}
+KNOWN_KEYS = {"package", "ignore", "enqueue-helpers", "worker-only", "web-framework", "baseline", "strict"}
 
 
 class UsageError(Exception):
@@ -26,6 +26,8 @@ class Settings:
     enqueue_helpers: tuple[str, ...] = DEFAULT_ENQUEUE_HELPERS
     worker_only: tuple[str, ...] = ()
     web_framework: tuple[str, ...] = DEFAULT_WEB_FRAMEWORK
+    baseline: str | None = None
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,19 @@ def read_settings(pyproject: Path) -> Settings:
         raise UsageError(
             f"[tool.theatre] has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(KNOWN_KEYS))})"
         )
-    package = table.get("package")
-    if package is not None and not isinstance(package, str):
-        raise UsageError("[tool.theatre] package must be a string")
+    for key in ("package", "baseline"):
+        if table.get(key) is not None and not isinstance(table[key], str):
+            raise UsageError(f"[tool.theatre] {key} must be a string")
+    if not isinstance(table.get("strict", False), bool):
+        raise UsageError("[tool.theatre] strict must be true or false")
     return Settings(
-        package=package,
+        package=table.get("package"),
         ignore=frozenset(code.upper() for code in _strings(table, "ignore", ())),
         enqueue_helpers=_strings(table, "enqueue-helpers", DEFAULT_ENQUEUE_HELPERS),
         worker_only=_strings(table, "worker-only", ()),
         web_framework=_strings(table, "web-framework", DEFAULT_WEB_FRAMEWORK),
+        baseline=table.get("baseline"),
+        strict=table.get("strict", False),
     )
 
 

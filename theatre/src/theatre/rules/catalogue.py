@@ -1,4 +1,5 @@
-"""What a check reports: a finding per broken rule, with a stable code, a place and a hint."""
+"""What a check reports: a finding per broken rule, with a stable code, a place and a hint; and the rules that
+could not run, with why."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class NotRun:
+    """Rules that could not be checked, and why: never silent, never suppressible, and the check is not clean."""
+
+    codes: tuple[str, ...]
+    reason: str
+    file: str
+    line: int | None = None
+
+    @property
+    def place(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def as_json(self) -> dict[str, object]:
+        return {"codes": list(self.codes), "reason": self.reason, "file": self.file, "line": self.line}
+
+
 _RULES = (
     Rule("L101", "a root module is missing", "The package root holds __init__, db, config, api and celery."),
     Rule("L102", "a root folder is missing", "The package root holds the packages models, schema and acts."),
@@ -60,6 +78,12 @@ _RULES = (
         "L107",
         "api does not mount an act's router",
         "api.py includes every act's router: app.include_router(act.router).",
+    ),
+    Rule(
+        "L108",
+        "a folder under acts is not a package",
+        "Add an __init__.py: without it nothing in the folder is imported by its act, so its scenes are never "
+        "served and its tasks never registered.",
     ),
     Rule(
         "I201",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
+import grimp
+
 from theatre.facts.graph import Imports
 from theatre.facts.layout import Layout
 from theatre.rules.catalogue import Finding, finding
@@ -29,18 +31,22 @@ def _chain_finding(code: str, message: str, layout: Layout, imports: Imports, ch
     )
 
 
-def _project_successors(imports: Imports, module: str) -> set[str]:
-    return {m for m in imports.graph.find_modules_directly_imported_by(module) if _within(m, imports.package)}
+def _project_successors(graph: grimp.ImportGraph, package: str, module: str) -> set[str]:
+    return {m for m in graph.find_modules_directly_imported_by(module) if _within(m, package)}
 
 
-def check_cycles(layout: Layout, imports: Imports) -> list[Finding]:
-    """I201: one finding per tangle of modules, showing its shortest cycle through its first module."""
+def check_cycles(layout: Layout, imports: Imports, *, strict: bool = False) -> list[Finding]:
+    """I201: one finding per tangle of modules, showing its shortest cycle through its first module.
+
+    Only imports that run on import can deadlock a start-up, so a cycle closed by an import inside a function (the
+    usual way to break one on purpose) is reported only when ``strict``."""
+    graph = imports.graph if strict else imports.import_time
     found: list[Finding] = []
-    for tangle in tangles(imports.modules, lambda module: _project_successors(imports, module)):
+    for tangle in tangles(imports.modules, lambda module: _project_successors(graph, imports.package, module)):
         first = tangle[0]
         cycles = []
-        for successor in sorted(_project_successors(imports, first) & set(tangle)):
-            back = imports.graph.find_shortest_chain(importer=successor, imported=first)
+        for successor in sorted(_project_successors(graph, imports.package, first) & set(tangle)):
+            back = graph.find_shortest_chain(importer=successor, imported=first)
             if back:
                 cycles.append((first, *back))
         cycle = min(cycles, key=lambda c: (len(c), c))
@@ -190,9 +196,9 @@ def check_own_init(layout: Layout, imports: Imports) -> list[Finding]:
     return found
 
 
-def check_imports(layout: Layout, imports: Imports) -> list[Finding]:
+def check_imports(layout: Layout, imports: Imports, *, strict: bool = False) -> list[Finding]:
     return [
-        *check_cycles(layout, imports),
+        *check_cycles(layout, imports, strict=strict),
         *check_foundations(layout, imports),
         *check_reaching_into_acts(layout, imports),
         *check_act_cycles(layout, imports),

@@ -1,4 +1,5 @@
-"""Layout on disk: the root modules and folders, and each act's scenes and tasks packages (L101-L104)."""
+"""Layout on disk: the root modules and folders, each act's scenes and tasks packages, and no folder under acts that
+is not a package (L101-L104, L108)."""
 
 from __future__ import annotations
 
@@ -23,4 +24,16 @@ def check_layout(layout: Layout) -> list[Finding]:
             if not is_package(act.directory / part):
                 path = act.directory / part / "__init__.py"
                 found.append(finding(code, f"act `{act.name}` has no `{part}` package", project.relative(path), None))
+    covered = {act.directory / part for act in layout.acts for part in ("scenes", "tasks")}  # L103, L104
+    for folder in layout.strays:
+        if folder in covered:
+            continue
+        found.append(
+            finding(
+                "L108",
+                f"`{project.relative(folder)}` holds Python modules but has no __init__.py",
+                project.relative(folder / "__init__.py"),
+                None,
+            )
+        )
     return found

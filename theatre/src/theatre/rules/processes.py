@@ -7,7 +7,7 @@ from typing import Any
 from theatre.facts.layout import Layout
 from theatre.facts.tasks import DeclaredTask
 from theatre.probes.launcher import SIDE_ENTRY
-from theatre.rules.catalogue import Finding, finding
+from theatre.rules.catalogue import Finding, NotRun, finding
 
 
 def _steps(layout: Layout, places: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -58,13 +58,20 @@ def _failures(layout: Layout, results: dict[str, dict[str, Any]]) -> list[Findin
     return found
 
 
-def check_runtime(layout: Layout, tasks: list[DeclaredTask], results: dict[str, dict[str, Any]]) -> list[Finding]:
+def check_runtime(
+    layout: Layout, tasks: list[DeclaredTask], results: dict[str, dict[str, Any]]
+) -> tuple[list[Finding], list[NotRun]]:
+    """R301-R304 from what each probe saw; a side that failed to load leaves its rules not run (R304 says why)."""
     package = layout.package
     found = _failures(layout, results)
+    not_run: list[NotRun] = []
     worker = results.get("worker")
     if worker is not None:
         registered = worker["registered"]
-        if registered is not None:
+        if registered is None:
+            why = f"`{package}.celery:app` could not load its tasks (R304)"
+            not_run.append(NotRun(("R301", "R302"), why, layout.relative_file(f"{package}.celery")))
+        else:
             found += [
                 finding(
                     "R301",
@@ -79,5 +86,8 @@ def check_runtime(layout: Layout, tasks: list[DeclaredTask], results: dict[str, 
         found += _loads(layout, "R302", "the worker", worker["loaded"], f"{package}.celery")
     api = results.get("api")
     if api is not None:
+        if api["app_routes"] is None:
+            why = f"`{package}.api:app` could not be imported (R304)"
+            not_run.append(NotRun(("R303",), why, layout.relative_file(f"{package}.api")))
         found += _loads(layout, "R303", f"importing `{package}.api`", api["loaded"], f"{package}.api")
-    return found
+    return found, not_run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from theatre.facts.layout import Layout
-from theatre.rules.catalogue import Finding, finding
+from theatre.rules.catalogue import Finding, NotRun, finding
 
 
 def route_label(route: dict[str, Any]) -> str:
@@ -13,11 +13,14 @@ def route_label(route: dict[str, Any]) -> str:
     return f"{', '.join(methods)} {route['path']}".strip()
 
 
-def check_routes(layout: Layout, api: dict[str, Any] | None) -> list[Finding]:
-    if api is None:
-        return []
+def check_routes(layout: Layout, api: dict[str, Any]) -> tuple[list[Finding], list[NotRun]]:
+    """What the API probe saw of each act's router; what it could not see is returned as rules not run."""
     found: list[Finding] = []
+    not_run: list[NotRun] = []
+    api_file = layout.relative_file(f"{layout.package}.api")
     served = {route["endpoint"] for route in api["app_routes"]} if api["app_routes"] is not None else None
+    if served is None:
+        not_run.append(NotRun(("L107",), f"`{layout.package}.api:app` could not be imported (R304)", api_file))
     for act in layout.acts:
         entry = api["acts"].get(act.module)
         if entry is None:
@@ -33,6 +36,9 @@ def check_routes(layout: Layout, api: dict[str, Any] | None) -> list[Finding]:
             )
         routes = entry["routes"]
         if routes is None:
+            why = "it exposes no router (L105)" if entry["not_a_router"] else "its router could not be built (R304)"
+            codes = ("L106", "L107") if served is not None else ("L106",)
+            not_run.append(NotRun(codes, f"act `{act.name}`: {why}", layout.relative_file(act.module)))
             continue
         reachable = {route["endpoint"] for route in routes}
         for scene, scene_routes in entry["scenes"].items():
@@ -56,4 +62,4 @@ def check_routes(layout: Layout, api: dict[str, Any] | None) -> list[Finding]:
                     None,
                 )
             )
-    return found
+    return found, not_run
