@@ -98,3 +98,11 @@ def test_a_cycle_closed_inside_a_function_is_reported_only_when_strict(stage: St
 def test_a_cycle_at_import_time_is_reported_without_strict(stage: Stage) -> None:
     run = theatre("check", "--project", stage("import_cycle"), "--format", "json", *STATIC)
     assert [f["code"] for f in run.json()["findings"]] == ["I201"]
+
+
+def test_strict_can_be_set_in_pyproject(stage: Stage) -> None:
+    project = stage("function_level_cycle")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "strict = true\n")
+    findings = theatre("check", "--project", project, "--format", "json").json()["findings"]
+    assert [f["code"] for f in findings] == ["I201"]
