@@ -8,9 +8,9 @@ from typing import Any
 
 from theatre.facts.graph import build
 from theatre.facts.layout import discover
-from theatre.facts.project import Project, UsageError
+from theatre.facts.project import ProbeSettings, Project, UsageError, resolve_probe_settings
 from theatre.facts.tasks import declared_tasks
-from theatre.probes.launcher import SIDE_ENTRY, Probe, start
+from theatre.probes.launcher import probing
 from theatre.rules.catalogue import RULES, Finding
 from theatre.rules.imports import check_imports
 from theatre.rules.on_disk import check_layout
@@ -39,30 +39,24 @@ class Report:
         }
 
 
-def run_check(project: Project, ignore: frozenset[str] = frozenset()) -> Report:
-    """Check a project; ``ignore`` adds to the codes its ``[tool.theatre] ignore`` already lists."""
+def run_check(
+    project: Project, ignore: frozenset[str] = frozenset(), probe_settings: ProbeSettings | None = None
+) -> Report:
+    """Check a project; ``ignore`` adds to the codes its ``[tool.theatre] ignore`` already lists; the probes run as
+    ``probe_settings`` say (by default as the project's settings say)."""
     started = time.perf_counter()
     ignored = sorted(project.settings.ignore | {code.upper() for code in ignore})
     unknown = [code for code in ignored if code not in RULES]
     if unknown:
         raise UsageError(f"no such rule: {', '.join(unknown)} (theatre rules lists them)")
     layout = discover(project)
-    probes: list[Probe] = [
-        start(layout, side)
-        for side, rules in SIDE_RULES.items()
-        if not rules <= set(ignored) and (project.package_dir / f"{SIDE_ENTRY[side]}.py").is_file()
-    ]
-    try:
+    sides = [side for side, rules in SIDE_RULES.items() if not rules <= set(ignored)]
+    with probing(layout, sides, probe_settings or resolve_probe_settings(project)) as probes:
         findings = check_layout(layout)
         imports = build(layout)
         findings += check_imports(layout, imports)
         tasks = declared_tasks(layout, imports.sources)
-        results = {probe.side: probe.result() for probe in probes}
-    finally:
-        for probe in probes:
-            if probe.process.poll() is None:
-                probe.process.kill()
-                probe.process.wait()
+        results = {side: probe.result() for side, probe in probes.items()}
     findings += check_runtime(layout, tasks, results)
     findings += check_routes(layout, results.get("api"))
     kept = sorted(
