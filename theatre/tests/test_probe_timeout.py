@@ -47,6 +47,14 @@ def test_the_timeout_can_be_set_in_pyproject_and_the_error_carries_its_place(sta
     assert (error.side, error.reason, error.file, error.line) == ("api", "timeout", SCENE, 7)
     assert error.chain == CHAIN
     assert error.where == f"{SCENE}:7"
+    assert error.as_json() == {
+        "side": "api",
+        "reason": "timeout",
+        "message": str(error),
+        "file": SCENE,
+        "line": 7,
+        "chain": list(CHAIN),
+    }
 
 
 def test_os_exit_at_import_is_reported_with_where(stage: Stage) -> None:

@@ -62,6 +62,17 @@ class ProbeError(Exception):
             return None
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
+    def as_json(self) -> dict[str, Any]:
+        """The fields a report of rules that could not run needs, for machines."""
+        return {
+            "side": self.side,
+            "reason": self.reason,
+            "message": str(self),
+            "file": self.file,
+            "line": self.line,
+            "chain": list(self.chain),
+        }
+
     def _message(self) -> str:
         message = f"the {self.side} probe {self.summary}"
         if self.where:
