@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from theatre import __version__
 from theatre.commands.check import Options, record_baseline, run_check
 from theatre.facts.graph import GraphError
-from theatre.facts.project import UsageError, locate
+from theatre.facts.project import UsageError, locate, resolve_probe_settings
 from theatre.probes.launcher import ProbeError
 from theatre.rules.catalogue import RULES
 
@@ -30,6 +31,38 @@ PROJECT = click.option(
     help="The project directory (where its pyproject.toml is and its processes start); "
     "defaults to the nearest one above the working directory.",
 )
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def probe_options(command: Command) -> Command:
+    """--python, --env-file and --timeout: how the probes run, over [tool.theatre] python, env-file, probe-timeout."""
+    for option in reversed(
+        (
+            click.option(
+                "--python",
+                type=click.Path(path_type=Path),
+                metavar="PATH",
+                help="The interpreter the probes run in; defaults to [tool.theatre] python, else the project's "
+                ".venv/bin/python, else theatre's own.",
+            ),
+            click.option(
+                "--env-file",
+                type=click.Path(path_type=Path),
+                metavar="PATH",
+                help="KEY=VALUE lines added to the probes' environment; defaults to [tool.theatre] env-file "
+                "(no .env is read unless named).",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                metavar="SECONDS",
+                help="How long each probe may take; defaults to [tool.theatre] probe-timeout, else 120.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -48,6 +81,9 @@ def app() -> None:
       worker-only      modules importing the API must not load
       web-framework    modules the worker must not load (default: fastapi, starlette)
       enqueue-helpers  functions that enqueue the task passed first (default: enqueue)
+      python           the probes' interpreter (default: .venv/bin/python, else theatre's)
+      env-file         KEY=VALUE lines added to the probes' environment
+      probe-timeout    seconds each probe may take (default: 120)
     """
 
 
@@ -91,6 +127,7 @@ def _print_json(document: dict[str, Any]) -> None:
     help="Write today's findings to the baseline (--baseline, [tool.theatre] baseline, or theatre-baseline.json "
     "in the project root) instead of reporting them.",
 )
+@probe_options
 def check(
     package: str | None,
     output: str,
@@ -99,6 +136,9 @@ def check(
     strict: bool,
     baseline: Path | None,
     write_baseline: bool,
+    python: Path | None,
+    env_file: Path | None,
+    timeout: float | None,
 ) -> None:
     """Check the project against the layout's rules.
 
@@ -116,7 +156,8 @@ def check(
     """
     try:
         located = locate(package, project)
-        options = Options(frozenset(code.upper() for code in ignore), strict, baseline)
+        probes = resolve_probe_settings(located, python, env_file, timeout)
+        options = Options(frozenset(code.upper() for code in ignore), strict, baseline, probes)
         report = record_baseline(located, options) if write_baseline else run_check(located, options)
     except (UsageError, GraphError, ProbeError) as error:
         _fail(error)
@@ -147,7 +188,15 @@ def check(
     help="tree for the terminal, mermaid for documents, json for machines.",
 )
 @PROJECT
-def draw_map(package: str | None, output: str, project: Path | None) -> None:
+@probe_options
+def draw_map(
+    package: str | None,
+    output: str,
+    project: Path | None,
+    python: Path | None,
+    env_file: Path | None,
+    timeout: float | None,
+) -> None:
     """Draw every act with its scenes and tasks, and which of them enqueues which task.
 
     Scenes are shown with the HTTP method and path the API serves them at (read from a fresh API process); tasks
@@ -164,7 +213,8 @@ def draw_map(package: str | None, output: str, project: Path | None) -> None:
     from theatre.views.drawing import mermaid, print_tree
 
     try:
-        stage = build_map(locate(package, project))
+        found = locate(package, project)
+        stage = build_map(found, resolve_probe_settings(found, python, env_file, timeout))
     except (UsageError, GraphError, ProbeError) as error:
         _fail(error)
     if output == "json":

@@ -13,10 +13,10 @@ from theatre import __version__
 from theatre.facts.baseline import DEFAULT_BASELINE, Baseline, write_baseline
 from theatre.facts.graph import build
 from theatre.facts.layout import discover
-from theatre.facts.project import Project, UsageError
+from theatre.facts.project import ProbeSettings, Project, UsageError, resolve_probe_settings
 from theatre.facts.suppressions import Suppressions
 from theatre.facts.tasks import declared_tasks
-from theatre.probes.launcher import SIDE_ENTRY, Probe, ProbeError, start
+from theatre.probes.launcher import SIDE_ENTRY, ProbeError, has_side, probing
 from theatre.rules.catalogue import RULES, Finding, NotRun
 from theatre.rules.imports import check_imports
 from theatre.rules.on_disk import check_layout
@@ -35,6 +35,7 @@ class Options:
     ignore: frozenset[str] = frozenset()
     strict: bool = False
     baseline: Path | None = None
+    probes: ProbeSettings | None = None  # default: as the project's settings say
 
 
 @dataclass
@@ -77,11 +78,6 @@ class Report:
         }
 
 
-def _side_exists(project: Project, side: str) -> bool:
-    entry = project.package_dir / SIDE_ENTRY[side]
-    return entry.with_suffix(".py").is_file() or (entry / "__init__.py").is_file()
-
-
 def _merged(entries: list[NotRun], ignored: AbstractSet[str]) -> list[NotRun]:
     """One entry per reason and place, its codes together; codes the project ignores are not listed."""
     merged: dict[tuple[str, str, int | None], list[str]] = {}
@@ -96,33 +92,24 @@ def inspect(project: Project, options: Options) -> tuple[list[Finding], list[Not
     ignored = project.settings.ignore | options.ignore
     layout = discover(project)
     not_run: list[NotRun] = []
-    probes: list[Probe] = []
-    for side, codes in SIDE_RULES.items():
-        if set(codes) <= ignored:
-            continue
-        if _side_exists(project, side):
-            probes.append(start(layout, side))
-        else:
+    sides = [side for side, codes in SIDE_RULES.items() if not set(codes) <= ignored]
+    for side in sides:
+        if not has_side(layout, side):
             entry = layout.relative_file(f"{project.package}.{SIDE_ENTRY[side]}")
             reason = f"{SIDE_NAME[side]} cannot start: there is no `{project.package}.{SIDE_ENTRY[side]}` (L101)"
-            not_run.append(NotRun(codes, reason, entry))
+            not_run.append(NotRun(SIDE_RULES[side], reason, entry))
     results: dict[str, dict[str, Any]] = {}
-    try:
+    with probing(layout, sides, options.probes or resolve_probe_settings(project)) as probes:
         findings = check_layout(layout)
         imports = build(layout)
         findings += check_imports(layout, imports, strict=options.strict or project.settings.strict)
         tasks = declared_tasks(layout, imports.sources)
-        for probe in probes:
+        for side, probe in probes.items():
             try:
-                results[probe.side] = probe.result()
+                results[side] = probe.result()
             except ProbeError as error:
-                entry = layout.relative_file(f"{project.package}.{SIDE_ENTRY[probe.side]}")
-                not_run.append(NotRun(SIDE_RULES[probe.side], str(error), entry))
-    finally:
-        for probe in probes:
-            if probe.process.poll() is None:
-                probe.process.kill()
-                probe.process.wait()
+                entry = error.file or layout.relative_file(f"{project.package}.{SIDE_ENTRY[side]}")
+                not_run.append(NotRun(SIDE_RULES[side], str(error), entry, error.line))
     runtime, runtime_not_run = check_runtime(layout, tasks, results)
     findings += runtime
     not_run += runtime_not_run

@@ -8,9 +8,9 @@ from typing import Any
 from theatre.facts.enqueues import Enqueue, find_enqueues
 from theatre.facts.graph import build
 from theatre.facts.layout import discover
-from theatre.facts.project import Project
+from theatre.facts.project import ProbeSettings, Project, resolve_probe_settings
 from theatre.facts.tasks import DeclaredTask, declared_tasks
-from theatre.probes.launcher import start
+from theatre.probes.launcher import probing
 from theatre.rules.routes import route_label
 
 
@@ -110,18 +110,14 @@ def _routes_of_act(entry: dict[str, Any], served: dict[str, dict[str, Any]]) -> 
     return [served.get(endpoint, route) for endpoint, route in by_endpoint.items()]
 
 
-def build_map(project: Project) -> StageMap:
+def build_map(project: Project, probe_settings: ProbeSettings | None = None) -> StageMap:
+    """The map of a project, its routes as an API process serves them (probed as ``probe_settings`` say)."""
     layout = discover(project)
-    probe = start(layout, "api") if (project.package_dir / "api.py").is_file() else None
-    try:
+    with probing(layout, ["api"], probe_settings or resolve_probe_settings(project)) as probes:
         imports = build(layout)
         tasks = declared_tasks(layout, imports.sources)
         enqueues = find_enqueues(imports.sources, tasks, project.settings.enqueue_helpers)
-        api = probe.result() if probe else {"failures": [], "app_routes": [], "acts": {}}
-    finally:
-        if probe and probe.process.poll() is None:
-            probe.process.kill()
-            probe.process.wait()
+        api = probes["api"].result() if "api" in probes else {"failures": [], "app_routes": [], "acts": {}}
     failures = tuple(f"{failure['stage']} fails: {failure['error']}" for failure in api["failures"])
     served = {route["endpoint"]: route for route in api["app_routes"] or []}
     acts: list[ActMap] = []

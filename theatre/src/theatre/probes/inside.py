@@ -3,10 +3,15 @@ loaded and from which line, which tasks it registered, and which routes it serve
 
 Standard library only until the side is loaded, so nothing of the probe's own can mask what the project loads.
 Usage: ``python path/to/inside.py REQUEST_JSON RESULT_PATH``, from the project's root directory.
+
+A probe that cannot answer still says where it was: faulthandler writes the stack to the request's ``trace`` file
+when the process crashes, overruns the request's ``timeout``, or the project calls ``os._exit``. Failures are
+caught as BaseException, so a ``sys.exit()`` at import is reported, with its frames, like any import error.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import importlib
 import inspect
@@ -16,7 +21,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable
 from types import FrameType, ModuleType, TracebackType
-from typing import Any
+from typing import IO, Any, NoReturn
 
 Place = dict[str, Any]
 
@@ -113,7 +118,7 @@ def _router_of(project: Project, module: ModuleType) -> tuple[Any, str | None, d
         if all(os.path.realpath(f.filename) == os.path.realpath(module.__file__ or "") for f in deeper):
             return None, "it has no attribute `router`", None
         return None, None, _failure(project, f"{module.__name__}.router", error)
-    except Exception as error:
+    except BaseException as error:
         return None, None, _failure(project, f"{module.__name__}.router", error)
     if not isinstance(router, APIRouter):
         return None, f"its `router` is a {type(router).__name__}, not an APIRouter", None
@@ -130,7 +135,7 @@ def probe_api(project: Project, request: dict[str, Any]) -> dict[str, Any]:
     try:
         api = importlib.import_module(f"{package}.api")
         result["app_routes"] = _routes(api.app.routes)
-    except Exception as error:
+    except BaseException as error:
         result["failures"].append(_failure(project, f"import {package}.api", error))
     finally:
         sys.meta_path.remove(watch)
@@ -143,14 +148,14 @@ def probe_api(project: Project, request: dict[str, Any]) -> dict[str, Any]:
                 result["failures"].append(failure)
             elif router is not None:
                 entry["routes"] = _routes(router.routes)
-        except Exception as error:
+        except BaseException as error:
             result["failures"].append(_failure(project, f"import {act}", error))
         for scene in scenes:
             try:
                 scene_router = getattr(importlib.import_module(scene), "router", None)
                 if scene_router is not None and hasattr(scene_router, "routes"):
                     entry["scenes"][scene] = _routes(scene_router.routes)
-            except Exception as error:
+            except BaseException as error:
                 result["failures"].append(_failure(project, f"import {scene}", error))
         result["acts"][act] = entry
     return result
@@ -172,7 +177,7 @@ def probe_worker(project: Project, request: dict[str, Any]) -> dict[str, Any]:
         app = importlib.import_module(f"{package}.celery").app
         app.loader.import_default_modules()
         result["registered"] = sorted(app.tasks)
-    except Exception as error:
+    except BaseException as error:
         result["failures"].append(_failure(project, f"start the worker ({package}.celery:app)", error))
     finally:
         sys.meta_path.remove(watch)
@@ -183,19 +188,38 @@ def probe_worker(project: Project, request: dict[str, Any]) -> dict[str, Any]:
 SIDES = {"api": probe_api, "worker": probe_worker}
 
 
+def trace_exits(trace: IO[str]) -> Callable[[int], NoReturn]:
+    """Make ``os._exit`` write where it was called before it ends the process; returns the real one."""
+    real_exit = os._exit
+
+    def traced_exit(status: int) -> NoReturn:
+        trace.write(f"os._exit({status!r})\n")
+        trace.flush()
+        faulthandler.dump_traceback(trace, all_threads=False)
+        real_exit(status)
+
+    os._exit = traced_exit
+    return real_exit
+
+
 def main(argv: list[str]) -> None:
     sys.path[0] = os.getcwd()  # as `python -m` or uvicorn would have it, not this script's folder
     gc.disable()  # a short-lived process that only imports: collecting would cost a tenth of its time
     request_json, result_path = argv
     request = json.loads(request_json)
+    trace = open(request["trace"], "w", encoding="utf-8")  # noqa: SIM115 (open until the process ends)
+    faulthandler.enable(trace)
+    faulthandler.dump_traceback_later(request["timeout"], exit=True, file=trace)
+    exit_now = trace_exits(trace)
     project = Project(request["package_dir"])
     result = SIDES[request["side"]](project, request)
+    faulthandler.cancel_dump_traceback_later()
     with open(result_path, "w", encoding="utf-8") as out:
         json.dump(result, out)
     sys.stdout.flush()
     sys.stderr.flush()
     # Tearing down every module the project loaded costs a fifth of a second; the answer is already written.
-    os._exit(0)
+    exit_now(0)
 
 
 if __name__ == "__main__":
