@@ -32,7 +32,8 @@ TIMED_OUT, FATAL, EXITED = "Timeout (", "Fatal Python error: ", "os._exit("
 
 
 class ProbeError(Exception):
-    """A probe died without answering (not an import error of the project, which it reports): exit 2.
+    """A probe died without answering (not an import error of the project, which it reports): `check` reports its
+    side's rules as not run, `map` exits 2.
 
     ``reason`` is ``timeout`` (it did not finish in time), ``exit`` (the project ended the process: ``os._exit``, an
     exit status without an answer), ``crash`` (a fatal signal, e.g. a segfault in an extension) or ``start`` (the
