@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 
-.PHONY: run install test test-embedded test-theatre test-services lint typecheck check-layout migrate seed bench clean
+.PHONY: run install test test-embedded test-theatre test-services lint typecheck check-layout migrate seed bench bench-theatre clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -60,6 +60,9 @@ seed: install  ## a large synthetic data set for benchmarks (SEED_ARGS="--reset 
 
 bench: install  ## chorus against its ceilings on this machine (QUICK=1: a short run); table + bench/results/latest.json
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
+bench-theatre: install  ## theatre's speed alone (no services): check chorus, check and map on a large generated project
+	$(BIN)/python -m bench --only theatre $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
