@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from theatre.facts.source import ModuleSource
+from theatre.facts import source
+from theatre.facts.source import ModuleSource, walk
 from theatre.rules.tangles import tangles
 
 SOURCE = """\
@@ -49,3 +50,41 @@ def test_relative_imports_resolve_from_the_package_a_module_is_in_or_is() -> Non
 def test_tangles_are_the_groups_that_reach_each_other() -> None:
     edges = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": {"e"}, "e": {"d"}, "f": {"a"}}
     assert tangles(edges, lambda node: edges.get(node, set())) == [["a", "b", "c"], ["d", "e"]]
+
+
+NESTED = """\
+import a
+try:
+    import b
+except ImportError:
+    import c
+    def late():
+        import d
+else:
+    from e import f as g
+match a:
+    case 1:
+        import h
+    case _:
+        with open(a) as x:
+            from . import i
+class K:
+    import j
+    def m(self):
+        for _ in (lambda: 1)():
+            import k as a
+        from l import (
+            n,
+        )
+import a.b
+"""
+
+
+def test_the_quick_walks_keep_the_order_of_ast_walk() -> None:
+    sources = [NESTED, SOURCE, *(path.read_text() for path in Path(source.__file__).parent.parent.rglob("*.py"))]
+    for text in sources:
+        tree = ast.parse(text)
+        assert list(walk(tree)) == list(ast.walk(tree))
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+        module = ModuleSource(module="play.x", path=Path("x.py"), is_package=False, tree=tree)
+        assert list(module.imports) == imports
