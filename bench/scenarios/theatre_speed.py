@@ -23,7 +23,7 @@ from bench.environment import ROOT
 from bench.theatre_project import write_project
 
 THEATRE = ROOT / ".venv" / "bin" / "theatre"
-ACTS, SCENES_PER_ACT = 30, 20
+ACTS, SCENES_PER_ACT = 30, 20  # one route per scene, as bench.theatre_project explains
 
 
 @dataclass(frozen=True)
