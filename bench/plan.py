@@ -19,6 +19,7 @@ class Plan:
     digests: int
     noop_tasks: int
     cold_start_repeats: int
+    theatre_repeats: int  # each theatre command (bench.scenarios.theatre_speed), after one warm-up run
 
 
 FULL = Plan(
@@ -34,6 +35,7 @@ FULL = Plan(
     digests=1000,
     noop_tasks=5000,
     cold_start_repeats=3,
+    theatre_repeats=7,
 )
 
 QUICK = Plan(
@@ -49,4 +51,5 @@ QUICK = Plan(
     digests=200,
     noop_tasks=1000,
     cold_start_repeats=1,
+    theatre_repeats=5,
 )

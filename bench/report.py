@@ -70,6 +70,14 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"Log-in ceiling: one Argon2id verification (chorus's hasher) takes {password['argon2_verify_ms']:.0f} ms "
             f"of CPU: at most {1000 / password['argon2_verify_ms']:.1f} log-ins/s per core"
         )
+    theatre = results.get("theatre")
+    if theatre:
+        timings = "; ".join(
+            f"{row['title']} {row['median_seconds']:.2f} s ({row['min_seconds']:.2f}-{row['max_seconds']:.2f}, "
+            f"CPU {row['median_cpu_seconds']:.2f} s)"
+            for row in theatre["timings"]
+        )
+        lines.append(f"theatre (median of {theatre['repeats']}): {timings}")
     memory = results.get("memory")
     if memory:
         api = "; ".join(
@@ -115,6 +123,8 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 
 def as_text(results: dict[str, Any]) -> str:
+    if results.get("only") == "theatre":
+        return "\n".join([*summary_lines(results), "", "Targets:", *target_lines(results)])
     lines = [context_line(results), ""]
     lines += _align([HTTP_HEADER, *http_rows(results)])
     lines += ["", *summary_lines(results), "", "Targets:", *target_lines(results)]
@@ -122,6 +132,9 @@ def as_text(results: dict[str, Any]) -> str:
 
 
 def as_markdown(results: dict[str, Any]) -> str:
+    if results.get("only") == "theatre":
+        lines = [*(f"- {line}" for line in summary_lines(results)), "", "Targets:", ""]
+        return "\n".join([*lines, *(f"- {line}" for line in target_lines(results))])
     table = [HTTP_HEADER, *http_rows(results)]
     lines = [f"_{context_line(results)}_", ""]
     lines.append("| " + " | ".join(table[0]) + " |")

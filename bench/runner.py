@@ -1,5 +1,6 @@
-"""One run, start to end: the data set, the run's threads, cold start, every HTTP scenario beside its ceiling at
-each API process count, live updates, background work; everything started is stopped, whatever happens."""
+"""One run, start to end: theatre's speed (no services needed), the data set, the run's threads, cold start,
+every HTTP scenario beside its ceiling at each API process count, live updates, background work; everything
+started is stopped, whatever happens."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from bench.scenarios.http import CHORUS, SQL, back_to_back, ceiling_scenarios, c
 from bench.scenarios.live import LiveResult, measure_live
 from bench.scenarios.load import HttpResult, check_answer, measure_once
 from bench.scenarios.password import measure_password_check
+from bench.scenarios.theatre_speed import measure_theatre_speed
 from bench.servers import Server, start_server
 from bench.targets import check_targets
 from bench.workers import CONCURRENCY, Worker, start_worker
@@ -105,6 +107,8 @@ class Run:
 
     def execute(self) -> dict[str, Any]:
         started, started_at, load_before = time.perf_counter(), datetime.now(UTC), load_now()
+        self.report(f"theatre: check chorus, check and map on a large project ({self.plan.theatre_repeats} runs each)")
+        theatre = measure_theatre_speed(self.plan.theatre_repeats, self.report)
         os.environ.update(self.env.chorus_variables())
         check_services(self.env)
         ensure_wrk(self.report)
@@ -146,6 +150,7 @@ class Run:
             "cold_start": cold.as_json(),
             "password_hashing": password.as_json(),
             "memory": {"api_process_rss_bytes": self.api_rss, "worker": worker_memory},
+            "theatre": theatre,
         }
         add_ratios(results["http"], results["password_hashing"])
         results["targets"] = check_targets(results)
@@ -174,3 +179,19 @@ def _delete_queues(names: list[str]) -> None:
 
 def run_bench(plan: Plan, report: Report) -> dict[str, Any]:
     return Run(plan, report).execute()
+
+
+def run_theatre_only(plan: Plan, report: Report) -> dict[str, Any]:
+    """``python -m bench --only theatre``: theatre's speed alone, without the services or the data set."""
+    started, started_at = time.perf_counter(), datetime.now(UTC)
+    report(f"theatre: check chorus, check and map on a large project ({plan.theatre_repeats} runs each)")
+    results: dict[str, Any] = {
+        "schema": 1,
+        "plan": plan.__dict__,
+        "only": "theatre",
+        "started_at": started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "theatre": measure_theatre_speed(plan.theatre_repeats, report),
+    }
+    results["wall_seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = check_targets(results)
+    return results

@@ -17,6 +17,12 @@ P99_FACTOR = 1.5
 DEEP_PAGE_WITHIN = 0.10
 LIVE_P99_MS = 100.0
 DIGEST_SHARE = 0.5
+THEATRE_SECONDS = (
+    # (timing, ceiling on its median wall time)
+    ("check_chorus", 1.5),
+    ("check_large", 3.0),
+    ("map_large", 3.0),
+)
 
 
 def _target(name: str, value: float | None, goal: str, met: bool | None) -> dict[str, Any]:
@@ -24,7 +30,7 @@ def _target(name: str, value: float | None, goal: str, met: bool | None) -> dict
 
 
 def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    http = results["http"]
+    http = results.get("http", [])
     processes = max((row["api_processes"] for row in http), default=0)
     rows = {row["key"]: row for row in http if row["api_processes"] == processes}
     found = []
@@ -51,4 +57,14 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if background := results.get("background"):
         share = background["digest_share_of_noop"]
         found.append(_target("digests/s / no-op tasks/s", share, f">= {DIGEST_SHARE}", share >= DIGEST_SHARE))
+    return found + theatre_targets(results)
+
+
+def theatre_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    timings = {row["key"]: row for row in (results.get("theatre") or {}).get("timings", [])}
+    found = []
+    for key, ceiling in THEATRE_SECONDS:
+        if row := timings.get(key):
+            seconds = row["median_seconds"]
+            found.append(_target(f"{row['title']} (s, median)", seconds, f"< {ceiling}", seconds < ceiling))
     return found

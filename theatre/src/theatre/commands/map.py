@@ -97,8 +97,12 @@ def _enqueue_json(enqueue: Enqueue) -> dict[str, Any]:
     return {"task": enqueue.task, "how": enqueue.how, "module": enqueue.module, "line": enqueue.line}
 
 
-def _queued_by(enqueues: list[Enqueue], caller: str) -> tuple[Enqueue, ...]:
-    return tuple(e for e in enqueues if e.caller == caller)
+def _by_caller(enqueues: list[Enqueue]) -> dict[str, tuple[Enqueue, ...]]:
+    """Each caller's enqueues, in the order they were found."""
+    grouped: dict[str, list[Enqueue]] = {}
+    for enqueue in enqueues:
+        grouped.setdefault(enqueue.caller, []).append(enqueue)
+    return {caller: tuple(found) for caller, found in grouped.items()}
 
 
 def _routes_of_act(entry: dict[str, Any], served: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,6 +124,7 @@ def build_map(project: Project, probe_settings: ProbeSettings | None = None) -> 
         api = probes["api"].result() if "api" in probes else {"failures": [], "app_routes": [], "acts": {}}
     failures = tuple(f"{failure['stage']} fails: {failure['error']}" for failure in api["failures"])
     served = {route["endpoint"]: route for route in api["app_routes"] or []}
+    queued_by = _by_caller(enqueues)
     acts: list[ActMap] = []
     callers: set[str] = set()
     for act in layout.acts:
@@ -131,12 +136,12 @@ def build_map(project: Project, probe_settings: ProbeSettings | None = None) -> 
                 route["endpoint"],
                 project.relative(route["file"]) if route["file"] else "",
                 route["line"],
-                _queued_by(enqueues, route["endpoint"]),
+                queued_by.get(route["endpoint"], ()),
             )
             for route in routes
         )
         own_tasks = tuple(
-            Task(task, _queued_by(enqueues, f"{task.module}:{task.function}")) for task in tasks if task.act == act.name
+            Task(task, queued_by.get(f"{task.module}:{task.function}", ())) for task in tasks if task.act == act.name
         )
         callers |= {s.endpoint for s in scenes} | {f"{t.declared.module}:{t.declared.function}" for t in own_tasks}
         acts.append(ActMap(act.name, scenes, own_tasks))

@@ -7,7 +7,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from theatre.facts.source import ModuleSource, Sources
+from theatre.facts.source import ModuleSource, Sources, walk
 from theatre.facts.tasks import DeclaredTask
 
 SIGNATURE_METHODS = {"delay", "apply_async", "s", "si"}
@@ -88,6 +88,7 @@ def _bodies(source: ModuleSource) -> Iterator[tuple[str, list[ast.stmt]]]:
 def find_enqueues(sources: Sources, tasks: list[DeclaredTask], helpers: tuple[str, ...]) -> list[Enqueue]:
     """Every enqueue in the package; a function also enqueues what the same module's functions it calls do."""
     index = TaskIndex(tasks, sources)
+    helper_names = set(helpers)
     found: list[Enqueue] = []
     for module in sources:
         source = sources.get(module)
@@ -97,8 +98,8 @@ def find_enqueues(sources: Sources, tasks: list[DeclaredTask], helpers: tuple[st
         for function, body in _bodies(source):
             direct[function] = []
             calls[function] = set()
-            for call in (node for statement in body for node in ast.walk(statement) if isinstance(node, ast.Call)):
-                queued = _task_of_call(call, source, index, set(helpers))
+            for call in (node for statement in body for node in walk(statement) if isinstance(node, ast.Call)):
+                queued = _task_of_call(call, source, index, helper_names)
                 if queued:
                     direct[function].append(Enqueue(module, function, queued[0], queued[1], call.lineno))
                 elif isinstance(call.func, ast.Name) and call.func.id in source.functions:

@@ -1,4 +1,7 @@
-"""The package's import graph, built by grimp, and the subgraph of imports that run when a module is imported."""
+"""The package's import graph, built by grimp, and the subgraph of imports that run when a module is imported.
+
+grimp is imported when the graph is built, not with this module: ``theatre check`` starts its probes first.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-import grimp
+from typing import TYPE_CHECKING
 
 from theatre.facts.layout import Layout
 from theatre.facts.source import Sources
+
+if TYPE_CHECKING:
+    import grimp
 
 
 class GraphError(Exception):
@@ -39,8 +44,22 @@ class Imports:
 
     package: str
     graph: grimp.ImportGraph
-    import_time: grimp.ImportGraph
     sources: Sources
+
+    @cached_property
+    def import_time(self) -> grimp.ImportGraph:
+        """The graph without the imports that run later (in a function, or only for type checkers); read from
+        every module's source, so only when a rule asks (``theatre map`` never does)."""
+        graph = self.graph
+        import_time = copy.deepcopy(graph)
+        for importer in self.sources:
+            source = self.sources.get(importer)
+            assert source is not None
+            for imported in graph.find_modules_directly_imported_by(importer):
+                details = graph.get_import_details(importer=importer, imported=imported)
+                if details and not any(detail["line_number"] in source.import_time_lines for detail in details):
+                    import_time.remove_import(importer=importer, imported=imported)
+        return import_time
 
     @cached_property
     def modules(self) -> list[str]:
@@ -62,7 +81,9 @@ class Imports:
 
 
 def build(layout: Layout) -> Imports:
-    """Scan the package with grimp (external packages as single nodes), then drop the imports that run later."""
+    """Scan the package with grimp (external packages as single nodes)."""
+    import grimp
+
     package = layout.package
     try:
         with _on_path(layout.project.source_root):
@@ -70,13 +91,4 @@ def build(layout: Layout) -> Imports:
     except Exception as error:  # grimp reports unreadable source with several exception types
         raise GraphError(f"cannot build the import graph of {package}: {error}") from error
     files = {module: path for module in graph.modules if (path := layout.module_file(module)) is not None}
-    sources = Sources(files)
-    import_time = copy.deepcopy(graph)
-    for importer in sources:
-        source = sources.get(importer)
-        assert source is not None
-        for imported in graph.find_modules_directly_imported_by(importer):
-            details = graph.get_import_details(importer=importer, imported=imported)
-            if details and not any(detail["line_number"] in source.import_time_lines for detail in details):
-                import_time.remove_import(importer=importer, imported=imported)
-    return Imports(package=package, graph=graph, import_time=import_time, sources=sources)
+    return Imports(package=package, graph=graph, sources=Sources(files))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from theatre.facts.project import Project
 
@@ -34,15 +35,36 @@ def is_package(directory: Path) -> bool:
     return (directory / "__init__.py").is_file()
 
 
+def _python_files(folder: str, within: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """What ``rglob("*.py")`` finds under a package folder, as parts relative to it, except under folders that are
+    not packages: read with ``os.scandir`` (pathlib costs more than the reading), not following symbolic links to
+    folders, as rglob does not."""
+    found: list[tuple[str, ...]] = []
+    try:
+        with os.scandir(folder) as scan:
+            entries = list(scan)
+    except PermissionError:
+        return found
+    for entry in entries:
+        if entry.name.endswith(".py"):
+            found.append((*within, entry.name))
+        try:
+            deeper = entry.is_dir() and not entry.is_symlink()
+        except OSError:
+            deeper = False
+        if deeper and os.path.isfile(os.path.join(entry.path, "__init__.py")):
+            found += _python_files(entry.path, (*within, entry.name))
+    return found
+
+
 def modules_in(directory: Path, dotted: str) -> tuple[str, ...]:
-    """Every module of a package folder, the package itself first, found without importing anything."""
+    """Every module of a package folder, the package itself first, found without importing anything; a module
+    inside a folder that is not a package is none."""
     if not is_package(directory):
         return ()
     found = [dotted]
-    for path in sorted(directory.rglob("*.py")):
-        parts = path.relative_to(directory).with_suffix("").parts
-        if not all(is_package(directory.joinpath(*parts[:depth])) for depth in range(1, len(parts))):
-            continue  # inside a folder that is not a package
+    for relative in sorted(_python_files(str(directory), ())):
+        parts = PurePosixPath(*relative).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
         if parts:

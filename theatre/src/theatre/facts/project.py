@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -66,11 +67,24 @@ class Project:
 
     def relative(self, path: Path | str) -> str:
         """A path as findings show it: relative to the project root when inside it, always with slashes."""
-        absolute = Path(path).resolve()
-        try:
-            return absolute.relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+        text = os.fspath(path)
+        if os.path.isabs(text):  # the same file every time it is asked for (a map asks for each route's)
+            return _shown(text, self.root)
+        return _shown.__wrapped__(text, self.root)
+
+
+@functools.cache
+def _shown(path: str, root: Path) -> str:
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(_resolved(root)).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+@functools.cache
+def _resolved(path: Path) -> Path:
+    return path.resolve()
 
 
 def _strings(table: dict[str, Any], key: str, default: tuple[str, ...]) -> tuple[str, ...]:

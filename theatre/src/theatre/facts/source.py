@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +35,37 @@ def _import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _import_time_statements(handler.body)
         for case in getattr(statement, "cases", []):
             yield from _import_time_statements(case.body)
+
+
+def walk(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node under ``node`` (itself first), in ``ast.walk``'s order, without its generator per node."""
+    todo = deque([node])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST))
+
+
+_HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import statement, in ``ast.walk``'s order: only statements can hold one, so expressions are skipped
+    (an except clause and a match case stand where they stand in the full tree, so the order is the same)."""
+    todo: deque[ast.AST] = deque([tree])
+    while todo:
+        node = todo.popleft()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list) and value and isinstance(value[0], _HOLDS_STATEMENTS):
+                todo.extend(value)
 
 
 @dataclass
@@ -69,10 +101,15 @@ class ModuleSource:
         return ".".join([*base, node.module] if node.module else base)
 
     @cached_property
+    def imports(self) -> tuple[ast.Import | ast.ImportFrom, ...]:
+        """Every import statement, anywhere in the module, in ``ast.walk``'s order."""
+        return tuple(_imports(self.tree))
+
+    @cached_property
     def bindings(self) -> dict[str, str]:
         """Each name an import statement binds (anywhere in the module) to the dotted path it stands for."""
         bound: dict[str, str] = {}
-        for node in ast.walk(self.tree):
+        for node in self.imports:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -80,7 +117,7 @@ class ModuleSource:
                     else:
                         head = alias.name.split(".")[0]
                         bound[head] = head
-            elif isinstance(node, ast.ImportFrom):
+            else:
                 origin = self.absolute(node)
                 for alias in node.names:
                     if alias.name != "*":
@@ -89,7 +126,7 @@ class ModuleSource:
 
     def names_imported_at(self, line: int) -> tuple[str, ...]:
         """The names a ``from ... import`` statement on this line takes (empty for ``import x``)."""
-        for node in ast.walk(self.tree):
+        for node in self.imports:
             if isinstance(node, ast.ImportFrom) and node.lineno <= line <= (node.end_lineno or node.lineno):
                 return tuple(alias.name for alias in node.names)
         return ()
