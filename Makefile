@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
-THEATRE_BYTECODE := $(VENV)/.theatre-bytecode
+SOURCE_BYTECODE := $(VENV)/.source-bytecode
 
 .PHONY: run install test test-embedded test-theatre test-services lint typecheck check-layout migrate seed bench bench-theatre clean
 
@@ -18,7 +18,7 @@ run: install  ## migrate, then start API + worker + scheduler on the embedded de
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-install: $(STAMP) $(THEATRE_BYTECODE)
+install: $(STAMP) $(SOURCE_BYTECODE)
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -30,10 +30,10 @@ $(STAMP): $(UV) uv.lock pyproject.toml theatre/pyproject.toml
 	$(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
 
-# theatre is installed editable, so uv compiles none of it: its own modules too, refreshed whenever one changes
-# (theatre check starts its probes after importing them).
-$(THEATRE_BYTECODE): $(STAMP) $(shell find theatre/src -name '*.py')
-	$(BIN)/python -m compileall -q theatre/src
+# chorus and theatre are installed editable, so uv compiles neither: their own modules too, refreshed whenever one
+# changes (0.15-0.25 s off every `import chorus.api`, and so off every process and theatre probe).
+$(SOURCE_BYTECODE): $(STAMP) $(shell find src theatre/src -name '*.py')
+	$(BIN)/python -m compileall -q src theatre/src
 	touch $@
 
 test: lint typecheck check-layout test-theatre test-embedded  ## lint, type check, and the whole suite on the embedded defaults

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-import pytest
-from rich.console import Console
-from rich.text import Text
-
 from tests.conftest import Stage, theatre
-from theatre.views.drawing import Node, plain_tree, rich_tree
 
 MERMAID = """\
 flowchart LR
@@ -111,43 +104,3 @@ def test_a_project_whose_api_fails_to_import_is_drawn_as_far_as_it_can_be_and_ex
     assert run.exit_code == 2
     assert "import play.api fails: ImportError: cannot import name 'PORT'" in run.errors
     assert 'scene_wings_1["PUT /wings/cues/{cue_id}"]' in run.output  # the acts themselves still import
-
-
-def _drawn(root: Node, width: int, *, plain: bool) -> str:
-    out = io.StringIO()
-    console = Console(highlight=False, width=width, file=out)
-    if plain:
-        print_tree_outline(root, console)
-    else:
-        console.print(rich_tree(root))
-    return out.getvalue()
-
-
-def print_tree_outline(root: Node, console: Console) -> None:
-    drawn = plain_tree(root, console.width)
-    console.file.write(drawn if drawn is not None else "")
-
-
-@pytest.mark.parametrize(
-    "labels",
-    [
-        ["play", "stage", "scenes", "POST /stage/lines  lines:speak  → stage.rehearse", "tasks", "stage.strike"],
-        [" leading", "trailing  ", "", "a  b", "→ arrows → only", "bell\a", "x" * 40],
-    ],
-)
-def test_the_plain_tree_is_what_rich_draws_without_styles(labels: list[str]) -> None:
-    root = Node(Text(labels[0], style="bold"))
-    parents = [root]
-    for number, label in enumerate(labels[1:]):
-        child = parents[number % len(parents)].add(Text(label, style="green"))
-        child.add(Text(f"{label} leaf", style="dim"))
-        parents.append(child)
-    assert plain_tree(root, 1000) is not None
-    assert _drawn(root, 1000, plain=True) == _drawn(root, 1000, plain=False)
-
-
-@pytest.mark.parametrize("label", ["x" * 80, "tab\there", "wide 漢字", "new\nline"])
-def test_a_label_rich_would_wrap_or_measure_otherwise_is_left_to_rich(label: str) -> None:
-    root = Node(Text("play"))
-    root.add(Text("act")).add(Text(label))
-    assert plain_tree(root, 60) is None

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
 from theatre.commands.map import StageMap
-
-# Rich's guides for a tree whose guide style is neither bold nor double-underlined (Tree's default).
-SPACE, CONTINUE, FORK, END = Tree.TREE_GUIDES[0]
-
-
-@dataclass
-class Node:
-    """One line of the tree, as Rich draws it, and the lines under it."""
-
-    label: Text
-    children: list[Node] = field(default_factory=list)
-
-    def add(self, label: Text) -> Node:
-        child = Node(label)
-        self.children.append(child)
-        return child
 
 
 def _arrow(tasks: tuple[str, ...]) -> str:
@@ -34,46 +16,7 @@ def _arrow(tasks: tuple[str, ...]) -> str:
 
 
 def print_tree(stage: StageMap, console: Console) -> None:
-    root = outline(stage)
-    if not console.is_terminal and console.color_system is None and not console.options.ascii_only:
-        plain = plain_tree(root, console.width)
-        if plain is not None:  # what Rich would print without styles, drawn a dozen times faster
-            console.file.write(plain)
-            console.file.flush()
-            return
-    console.print(rich_tree(root))
-
-
-def rich_tree(node: Node) -> Tree:
-    tree = Tree(node.label)
-    pending = [(tree, node)]
-    while pending:
-        branch, parent = pending.pop()
-        for child in parent.children:
-            pending.append((branch.add(child.label), child))
-    return tree
-
-
-def plain_tree(root: Node, width: int) -> str | None:
-    """The tree's lines without styles, or None when a label would not be one plain line of that width (Rich
-    wraps it, or measures it differently): then Rich draws it."""
-    lines: list[str] = []
-    pending: list[tuple[Node, str, str]] = [(root, "", "")]  # node, its guide, the guides of the lines under it
-    while pending:
-        node, guide, indent = pending.pop()
-        label = node.label.plain
-        if not label.isprintable() or cell_len(label) != len(label) or len(guide) + len(label) > width:
-            return None
-        lines.append(guide + label)
-        last = len(node.children) - 1
-        for number, child in reversed(list(enumerate(node.children))):
-            fork, below = (END, SPACE) if number == last else (FORK, CONTINUE)
-            pending.append((child, indent + fork, indent + below))
-    return "".join(f"{line}\n" for line in lines)
-
-
-def outline(stage: StageMap) -> Node:
-    tree = Node(Text(stage.package, style="bold"))
+    tree = Tree(Text(stage.package, style="bold"))
     for act in stage.acts:
         branch = tree.add(Text(act.name, style="bold cyan"))
         scenes = branch.add(Text("scenes", style="dim"))
@@ -92,7 +35,7 @@ def outline(stage: StageMap) -> Node:
         others = tree.add(Text("elsewhere", style="bold"))
         for enqueue in stage.elsewhere:
             others.add(Text(f"{enqueue.caller}:{enqueue.line}  → {enqueue.task}"))
-    return tree
+    console.print(tree)
 
 
 def _label(text: str) -> str:
