@@ -48,11 +48,12 @@ test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis
 	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests theatre
-	$(BIN)/ruff format --check src tests theatre
+	$(BIN)/ruff check src tests theatre bench
+	$(BIN)/ruff format --check src tests theatre bench
 
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 	cd theatre && ../$(BIN)/mypy
 
 check-layout: install  ## the theatre layout's rules, enforced on chorus (theatre check)
