@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from bench.dataset import Dataset
+from bench.machinery.dataset import Dataset
 from chorus.models import Participant, Thread, User, utcnow, uuid7
 from chorus.schema.page import encode_cursor
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import procfs
+from bench.machinery import procfs
 
 
 def _cpu_model() -> str:

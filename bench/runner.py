@@ -13,14 +13,16 @@ from typing import Any
 
 import uvloop
 
-from bench.client import log_in
-from bench.dataset import Dataset, ensure_dataset
-from bench.environment import RunEnvironment, check_services, new_run
 from bench.fixtures import Fixtures, create_fixtures, forget_sessions, remove_run_threads
-from bench.loadgen import LoadResult, ensure_wrk
 from bench.machine import describe_machine, load_now
+from bench.machinery.client import log_in
+from bench.machinery.dataset import Dataset, ensure_dataset
+from bench.machinery.environment import RunEnvironment, check_services, new_run
+from bench.machinery.loadgen import LoadResult, ensure_wrk
+from bench.machinery.processes import Processes
+from bench.machinery.servers import Server, start_server
+from bench.machinery.workers import CONCURRENCY, Worker, start_worker
 from bench.plan import Plan
-from bench.processes import Processes
 from bench.ratios import add_ratios
 from bench.scenarios.background import Throughput, measure_digests, measure_noop
 from bench.scenarios.cold_start import measure_cold_start
@@ -29,9 +31,7 @@ from bench.scenarios.live import LiveResult, measure_live
 from bench.scenarios.load import HttpResult, check_answer, measure_once
 from bench.scenarios.password import measure_password_check
 from bench.scenarios.theatre_speed import measure_theatre_speed
-from bench.servers import Server, start_server
 from bench.targets import check_targets
-from bench.workers import CONCURRENCY, Worker, start_worker
 
 Report = Callable[[str], None]
 

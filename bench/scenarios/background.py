@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
 
-from bench.cpu import CpuUse, CpuWatch
-from bench.dataset import Dataset
 from bench.fixtures import TITLE_PREFIX
+from bench.machinery.cpu import CpuUse, CpuWatch
+from bench.machinery.dataset import Dataset
 from chorus.models import Digest, Participant, Thread, utcnow
 
 UNREAD = 20

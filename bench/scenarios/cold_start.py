@@ -8,9 +8,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from bench.environment import RunEnvironment
-from bench.processes import Processes
-from bench.workers import start_worker
+from bench.machinery.environment import RunEnvironment
+from bench.machinery.processes import Processes
+from bench.machinery.workers import start_worker
 
 IMPORT_PROBE = "import time; t = time.perf_counter(); import chorus.api; print(time.perf_counter() - t)"
 WALL_PROBE = (

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bench.dataset import Dataset
 from bench.fixtures import Fixtures
-from bench.loadgen import Request
+from bench.machinery.dataset import Dataset
+from bench.machinery.loadgen import Request
 
 # What a person might write: a sentence and a bit, about the size of a chat message.
 MESSAGE_BODY = "Looks good to me: the deploy went out this morning, can you check the numbers before lunch?"

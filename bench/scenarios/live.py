@@ -17,9 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from bench.client import Connection, EventStream
 from bench.fixtures import Fixtures
-from bench.stats import summary_ms
+from bench.machinery.client import Connection, EventStream
+from bench.machinery.stats import summary_ms
 
 CONNECT_TIMEOUT_SECONDS = 30
 SETTLE_TIMEOUT_SECONDS = 20

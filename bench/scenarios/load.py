@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.client import Connection
-from bench.loadgen import Load, LoadResult, run_wrk, wait_until_idle
+from bench.machinery.client import Connection
+from bench.machinery.loadgen import Load, LoadResult, run_wrk, wait_until_idle
+from bench.machinery.servers import Server
 from bench.plan import Plan
 from bench.scenarios.http import HttpScenario
-from bench.servers import Server
 
 UNBALANCED_SHARE = 0.75  # of the server's CPU in one of two processes
 UNBALANCED_RETRIES = 2

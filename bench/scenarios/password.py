@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench.cpu import CORES
+from bench.machinery.cpu import CORES
 
 PASSWORD = "a password to verify"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.environment import ROOT
+from bench.machinery.environment import ROOT
 from bench.theatre_project import write_project
 
 THEATRE = ROOT / ".venv" / "bin" / "theatre"

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import procfs
-from bench.ports import LOOPBACK, accepts_connections, free_port
-from bench.processes import Process, Processes
+from bench.machinery import procfs
+from bench.machinery.ports import LOOPBACK, accepts_connections, free_port
+from bench.machinery.processes import Process, Processes
 
 START_TIMEOUT_SECONDS = 60
 STARTED = "Application startup complete."

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import procfs
-from bench.cpu import CORES, CpuUse, CpuWatch
-from bench.ports import LOOPBACK
+from bench.machinery import procfs
+from bench.machinery.cpu import CORES, CpuUse, CpuWatch
+from bench.machinery.ports import LOOPBACK
 
 LUA_SCRIPT = Path(__file__).parent / "lua" / "request.lua"
 WRK_TIMEOUT = "10s"

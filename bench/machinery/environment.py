@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from bench.ports import accepts_connections
+from bench.machinery.ports import accepts_connections
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/chorus_bench"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"

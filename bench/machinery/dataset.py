@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bench.environment import RunEnvironment, ensure_database
+from bench.machinery.environment import RunEnvironment, ensure_database
 
 BIG_THREAD_MESSAGES = 1_000_000
 BUSY_USER_THREADS = 1_000

@@ -8,9 +8,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import procfs
-from bench.environment import RunEnvironment
-from bench.processes import Process, Processes
+from bench.machinery import procfs
+from bench.machinery.environment import RunEnvironment
+from bench.machinery.processes import Process, Processes
 
 CONCURRENCY = 2
 READY_TIMEOUT_SECONDS = 90

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from bench import procfs
+from bench.machinery import procfs
 
 STOP_TIMEOUT_SECONDS = 15
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import procfs
+from bench.machinery import procfs
 
 CORES = os.cpu_count() or 1
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.ports import LOOPBACK
+from bench.machinery.ports import LOOPBACK
 
 
 class HttpError(RuntimeError):
