@@ -13,13 +13,13 @@ from typing import Any
 
 import uvloop
 
-from bench.fixtures import Fixtures, create_fixtures, forget_sessions, remove_run_threads
 from bench.machine import describe_machine, load_now
 from bench.machinery.client import log_in
 from bench.machinery.dataset import Dataset, ensure_dataset
 from bench.machinery.environment import RunEnvironment, check_services, new_run
 from bench.machinery.loadgen import LoadResult, ensure_wrk
 from bench.machinery.processes import Processes
+from bench.machinery.run_threads import RunThreads, create_run_threads, forget_sessions, remove_run_threads
 from bench.machinery.servers import Server, start_server
 from bench.machinery.workers import CONCURRENCY, Worker, start_worker
 from bench.plan import Plan
@@ -45,24 +45,24 @@ class Run:
         self.live: LiveResult | None = None
         self.api_rss: dict[str, list[int]] = {}
 
-    def _serve(self, processes: Processes, app: str, workers: int, fixtures: Fixtures) -> Server:
+    def _serve(self, processes: Processes, app: str, workers: int, run_threads: RunThreads) -> Server:
         name = app.split(":")[0].rsplit(".", 1)[-1] if app != CHORUS else "chorus"
         env = self.env.process_env()
         if app == SQL:
-            env["BENCH_AUTHOR_ID"] = str(fixtures.author.id)
+            env["BENCH_AUTHOR_ID"] = str(run_threads.author.id)
         return start_server(processes, f"{name}-{workers}", app, workers, env, self.env.root)
 
-    def _http_at(self, processes: Processes, workers: int, dataset: Dataset, fixtures: Fixtures) -> None:
+    def _http_at(self, processes: Processes, workers: int, dataset: Dataset, run_threads: RunThreads) -> None:
         """Every server up at once (the idle ones cost nothing), then rounds of every scenario, back to back."""
         self.report(f"HTTP scenarios with {workers} API process(es), {self.plan.rounds} rounds")
-        ceilings = ceiling_scenarios(fixtures)
+        ceilings = ceiling_scenarios(run_threads)
         servers = {
-            app: self._serve(processes, app, workers, fixtures)
+            app: self._serve(processes, app, workers, run_threads)
             for app in dict.fromkeys([*(c.app for c in ceilings), CHORUS])
         }
         chorus = servers[CHORUS]
-        tokens = uvloop.run(self._log_in_everyone(chorus, dataset, fixtures))
-        order = back_to_back(ceilings, chorus_scenarios(fixtures, dataset, tokens[0]))
+        tokens = uvloop.run(self._log_in_everyone(chorus, dataset, run_threads))
+        order = back_to_back(ceilings, chorus_scenarios(run_threads, dataset, tokens[0]))
         for scenario in order:
             check_answer(servers[scenario.app], scenario)
         rounds: dict[str, list[LoadResult]] = {scenario.key: [] for scenario in order}
@@ -80,7 +80,7 @@ class Run:
             self.live = uvloop.run(
                 measure_live(
                     chorus.port,
-                    fixtures,
+                    run_threads,
                     tokens,
                     self.plan.live_subscribers,
                     self.plan.live_posts,
@@ -91,8 +91,8 @@ class Run:
         for server in servers.values():
             processes.stop(server.process)
 
-    async def _log_in_everyone(self, server: Server, dataset: Dataset, fixtures: Fixtures) -> list[str]:
-        return [await log_in(server.port, member.email, dataset.password) for member in fixtures.members]
+    async def _log_in_everyone(self, server: Server, dataset: Dataset, run_threads: RunThreads) -> list[str]:
+        return [await log_in(server.port, member.email, dataset.password) for member in run_threads.members]
 
     def _background(self, dataset: Dataset, processes: Processes, worker: Worker) -> tuple[Throughput, Throughput]:
         self.report(f"background: {self.plan.digests:,} digests")
@@ -115,7 +115,7 @@ class Run:
         _forget_old_runs(self.env)
         dataset, seed_seconds = ensure_dataset(self.env, self.report)
         remove_run_threads()
-        fixtures = create_fixtures(self.env.run_id, dataset)
+        run_threads = create_run_threads(self.env.run_id, dataset)
         try:
             with Processes(self.env.log_dir) as processes:
                 self.report("cold start; the log-in ceiling (Argon2id verify)")
@@ -123,7 +123,7 @@ class Run:
                 password = measure_password_check(self.plan.cold_start_repeats + 2)
                 worker = start_worker(processes, self.env, "worker")
                 for workers in self.plan.api_processes:
-                    self._http_at(processes, workers, dataset, fixtures)
+                    self._http_at(processes, workers, dataset, run_threads)
                 digests, noop = self._background(dataset, processes, worker)
                 worker_memory = {"main_rss_bytes": worker.main_rss_bytes(), "pool_rss_bytes": worker.pool_rss_bytes()}
         finally:

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
 
-from bench.fixtures import TITLE_PREFIX
 from bench.machinery.cpu import CpuUse, CpuWatch
 from bench.machinery.dataset import Dataset
+from bench.machinery.run_threads import TITLE_PREFIX
 from chorus.models import Digest, Participant, Thread, utcnow
 
 UNREAD = 20

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bench.fixtures import Fixtures
 from bench.machinery.dataset import Dataset
 from bench.machinery.loadgen import Request
+from bench.machinery.run_threads import RunThreads
 
 # What a person might write: a sentence and a bit, about the size of a chat message.
 MESSAGE_BODY = "Looks good to me: the deploy went out this morning, can you check the numbers before lunch?"
@@ -44,9 +44,11 @@ def _messages_path(thread_id: object, before: str | None = None) -> str:
     return f"/threads/{thread_id}/messages?limit={PAGE_SIZE}" + (f"&before={before}" if before else "")
 
 
-def ceiling_scenarios(fixtures: Fixtures) -> list[HttpScenario]:
-    post = Request("POST", f"/threads/{fixtures.ceiling_thread_id}/messages", json.dumps({"body": MESSAGE_BODY}), JSON)
-    big = fixtures.big_thread_id
+def ceiling_scenarios(run_threads: RunThreads) -> list[HttpScenario]:
+    post = Request(
+        "POST", f"/threads/{run_threads.ceiling_thread_id}/messages", json.dumps({"body": MESSAGE_BODY}), JSON
+    )
+    big = run_threads.big_thread_id
     return [
         HttpScenario("ceiling.starlette", "ceiling: bare Starlette JSON", STARLETTE, Request(path="/health")),
         HttpScenario("ceiling.fastapi", "ceiling: bare FastAPI JSON", FASTAPI, Request(path="/health")),
@@ -56,16 +58,16 @@ def ceiling_scenarios(fixtures: Fixtures) -> list[HttpScenario]:
             "ceiling.select_deep",
             "ceiling: keyset SELECT 50, 900k deep",
             SQL,
-            Request(path=_messages_path(big, fixtures.deep_cursor)),
+            Request(path=_messages_path(big, run_threads.deep_cursor)),
         ),
     ]
 
 
-def chorus_scenarios(fixtures: Fixtures, dataset: Dataset, token: str) -> list[HttpScenario]:
+def chorus_scenarios(run_threads: RunThreads, dataset: Dataset, token: str) -> list[HttpScenario]:
     bearer = f"Bearer {token}"
     login = urlencode({"username": dataset.busy_user_email, "password": dataset.password})
     post_body = json.dumps({"body": MESSAGE_BODY})
-    big = fixtures.big_thread_id
+    big = run_threads.big_thread_id
     return [
         HttpScenario("chorus.health", "GET /health", CHORUS, Request(path="/health"), ceiling="ceiling.fastapi"),
         HttpScenario(
@@ -80,7 +82,7 @@ def chorus_scenarios(fixtures: Fixtures, dataset: Dataset, token: str) -> list[H
             "chorus.post",
             "POST a message (10 participants)",
             CHORUS,
-            Request("POST", f"/threads/{fixtures.post_thread_id}/messages", post_body, JSON, bearer),
+            Request("POST", f"/threads/{run_threads.post_thread_id}/messages", post_body, JSON, bearer),
             ceiling="ceiling.insert",
             expected_status=201,
         ),
@@ -95,7 +97,7 @@ def chorus_scenarios(fixtures: Fixtures, dataset: Dataset, token: str) -> list[H
             "chorus.page_deep",
             "GET 50 messages, 900k deep",
             CHORUS,
-            Request(path=_messages_path(big, fixtures.deep_cursor), authorization=bearer),
+            Request(path=_messages_path(big, run_threads.deep_cursor), authorization=bearer),
             ceiling="ceiling.select_deep",
         ),
         HttpScenario(

@@ -17,8 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from bench.fixtures import Fixtures
 from bench.machinery.client import Connection, EventStream
+from bench.machinery.run_threads import RunThreads
 from bench.machinery.stats import summary_ms
 
 CONNECT_TIMEOUT_SECONDS = 30
@@ -113,9 +113,9 @@ async def _settle(poster: Connection, path: str, token: str, subscribers: _Subsc
 
 
 async def measure_live(
-    port: int, fixtures: Fixtures, tokens: list[str], subscribers: int, posts: int, per_second: float
+    port: int, run_threads: RunThreads, tokens: list[str], subscribers: int, posts: int, per_second: float
 ) -> LiveResult:
-    thread = fixtures.live_thread_id
+    thread = run_threads.live_thread_id
     listeners = _Subscribers()
     await listeners.open(port, f"/threads/{thread}/events", tokens, subscribers)
     poster = await Connection.open(port)

@@ -28,7 +28,7 @@ class Member:
 
 
 @dataclass(frozen=True)
-class Fixtures:
+class RunThreads:
     members: list[Member]  # the busy user first
     post_thread_id: uuid.UUID
     live_thread_id: uuid.UUID
@@ -62,7 +62,7 @@ def forget_sessions() -> int:
     return int(removed.rowcount)  # type: ignore[attr-defined]
 
 
-def create_fixtures(run_id: str, dataset: Dataset) -> Fixtures:
+def create_run_threads(run_id: str, dataset: Dataset) -> RunThreads:
     from chorus.db import task_session
 
     with task_session() as session:
@@ -88,7 +88,7 @@ def create_fixtures(run_id: str, dataset: Dataset) -> Fixtures:
             session.add_all(Participant(thread_id=thread.id, user_id=member.id, joined_at=now) for member in members)
             thread_ids[purpose] = thread.id
         session.commit()
-    return Fixtures(
+    return RunThreads(
         members=members,
         post_thread_id=thread_ids["posts"],
         live_thread_id=thread_ids["live"],
