@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from bench.plan import FULL, QUICK
-from bench.report import as_markdown, as_text
+from bench.run.plan import FULL, QUICK
+from bench.run.report import as_markdown, as_text
 
 DEFAULT_OUTPUT = Path(__file__).parent / "results" / "latest.json"
 THEATRE_OUTPUT = DEFAULT_OUTPUT.with_name("theatre.json")
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.markdown:
         print(as_markdown(json.loads(arguments.markdown.read_text())))
         return 0
-    from bench.runner import run_bench, run_theatre_only
+    from bench.run.runner import run_bench, run_theatre_only
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Any
 from bench.machinery.client import Connection
 from bench.machinery.loadgen import Load, LoadResult, run_wrk, wait_until_idle
 from bench.machinery.servers import Server
-from bench.plan import Plan
+from bench.run.plan import Plan
 from bench.scenarios.http import HttpScenario
 
 UNBALANCED_SHARE = 0.75  # of the server's CPU in one of two processes

@@ -13,7 +13,6 @@ from typing import Any
 
 import uvloop
 
-from bench.machine import describe_machine, load_now
 from bench.machinery.client import log_in
 from bench.machinery.dataset import Dataset, ensure_dataset
 from bench.machinery.environment import RunEnvironment, check_services, new_run
@@ -22,16 +21,17 @@ from bench.machinery.processes import Processes
 from bench.machinery.run_threads import RunThreads, create_run_threads, forget_sessions, remove_run_threads
 from bench.machinery.servers import Server, start_server
 from bench.machinery.workers import CONCURRENCY, Worker, start_worker
-from bench.plan import Plan
-from bench.ratios import add_ratios
+from bench.run.http_rounds import HttpResult, check_answer, measure_once
+from bench.run.machine import describe_machine, load_now
+from bench.run.plan import Plan
+from bench.run.ratios import add_ratios
+from bench.run.targets import check_targets
 from bench.scenarios.background import Throughput, measure_digests, measure_noop
 from bench.scenarios.cold_start import measure_cold_start
 from bench.scenarios.http import CHORUS, SQL, back_to_back, ceiling_scenarios, chorus_scenarios
 from bench.scenarios.live import LiveResult, measure_live
-from bench.scenarios.load import HttpResult, check_answer, measure_once
 from bench.scenarios.password import measure_password_check
 from bench.scenarios.theatre_speed import measure_theatre_speed
-from bench.targets import check_targets
 
 Report = Callable[[str], None]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.ratios import per_round_ratio
+from bench.run.ratios import per_round_ratio
 
 RATIO_TARGETS = (
     # (scenario, minimum share of its ceiling's requests/s)
