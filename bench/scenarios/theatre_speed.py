@@ -1,5 +1,5 @@
 """theatre's own speed: ``theatre check chorus`` from the repository root, and ``theatre check`` and ``theatre map``
-on a large generated project (``bench.theatre_project``), each the wall time of the whole command in a fresh
+on a large generated project (``bench.scenarios.theatre_project``), each the wall time of the whole command in a fresh
 process (interpreter start and both probes included), with ``PYTHONDONTWRITEBYTECODE=1`` as in the images.
 
 Each command runs once unmeasured (to warm the file cache), then ``repeats`` times; figures are medians. No
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.machinery.environment import ROOT
-from bench.theatre_project import write_project
+from bench.scenarios.theatre_project import write_project
 
 THEATRE = ROOT / ".venv" / "bin" / "theatre"
-ACTS, SCENES_PER_ACT = 30, 20  # one route per scene, as bench.theatre_project explains
+ACTS, SCENES_PER_ACT = 30, 20  # one route per scene, as bench.scenarios.theatre_project explains
 
 
 @dataclass(frozen=True)

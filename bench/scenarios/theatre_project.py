@@ -4,7 +4,7 @@
 and ``schema``, and ``acts`` acts (``act_00``...), each with ``scenes_per_act`` scene modules (an ``APIRouter``
 with ``routes_per_scene`` routes, 1 or 2, that enqueue a task with ``.delay``) aggregated by its ``scenes``
 package, a ``tasks`` package declaring two named tasks, and an ``__init__`` that hands out ``router`` lazily
-(PEP 562), as chorus's acts do. It checks clean. ``python -m bench.theatre_project DIR [ROUTES_PER_SCENE]``
+(PEP 562), as chorus's acts do. It checks clean. ``python -m bench.scenarios.theatre_project DIR [ROUTES_PER_SCENE]``
 writes one.
 
 One route per scene by default: that is the project the issue measured (``theatre check`` on it took 4.8-5.2 s
