@@ -34,6 +34,7 @@ from bench.scenarios.password import measure_password_check
 from bench.scenarios.theatre_speed import measure_theatre_speed
 
 Report = Callable[[str], None]
+NOOP_WORKER_APP = "bench.apps.noop_worker:app"
 
 
 class Run:
@@ -98,7 +99,7 @@ class Run:
         self.report(f"background: {self.plan.digests:,} digests")
         digests = measure_digests(self.plan.digests, dataset, worker.pids)
         noop_queue = f"{self.env.task_queue}.noop"
-        noop_worker = start_worker(processes, self.env, "noop-worker", app="bench.noop_worker:app", queue=noop_queue)
+        noop_worker = start_worker(processes, self.env, "noop-worker", app=NOOP_WORKER_APP, queue=noop_queue)
         self.report(f"background: {self.plan.noop_tasks:,} no-op tasks")
         counter = f"bench:{self.env.run_id}:noop"
         noop = measure_noop(self.plan.noop_tasks, noop_queue, self.env.redis_url, counter, noop_worker.pids)

@@ -1,7 +1,7 @@
 """The no-op task's worker: chorus's own Celery app (same broker, same settings) with one more task that does
 nothing but count itself in Redis, so the bench can tell when the last one ran.
 
-Started as ``celery -A bench.noop_worker:app worker -Q <run queue>.noop``: a queue of its own, so the chorus worker
+Started as ``celery -A bench.apps.noop_worker:app worker -Q <run queue>.noop``: a queue of its own, so the chorus worker
 running beside it never receives a task it does not know.
 """
 
