@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.machinery.client import Connection, EventStream
+from bench.machinery.percentiles import summary_ms
 from bench.machinery.run_threads import RunThreads
-from bench.machinery.stats import summary_ms
 
 CONNECT_TIMEOUT_SECONDS = 30
 SETTLE_TIMEOUT_SECONDS = 20
