@@ -1,1 +1,2 @@
-"""The scenarios of a run: HTTP load against chorus and its ceilings, live updates, background work, cold start."""
+"""The scenarios of a run, what is measured: HTTP requests to chorus and its ceilings, live updates, background work,
+cold start, the log-in's ceiling (a password check), and theatre's speed on a generated project."""
