@@ -1,4 +1,5 @@
--- One request, repeated on every connection; what it is comes from the environment (bench/loadgen.py sets it).
+-- One request, repeated on every connection; what it is comes from the environment (bench/machinery/loadgen.py
+-- sets it).
 -- At the end the summary is written as JSON to BENCH_RESULT: requests, errors and latency percentiles (us).
 
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
