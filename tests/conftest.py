@@ -6,12 +6,18 @@ Services (CHORUS_TEST_SERVICES=1): PostgreSQL database `test`, RabbitMQ and Redi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-SERVICES = os.environ.get("CHORUS_TEST_SERVICES") == "1"
+import pytest
+
+from tests.services import BROKER_URL, DATABASE_URL, REDIS_URL, SERVICES
+
 _scratch = Path(tempfile.mkdtemp(prefix="chorus-tests-"))
 
 # Set before chorus reads its settings (on first use), and never from a developer's .env file.
@@ -27,11 +33,9 @@ os.environ.update(
 if SERVICES:
     os.environ.update(
         {
-            "CHORUS_DATABASE_URL": os.environ.get(
-                "CHORUS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-            ),
-            "CHORUS_BROKER_URL": os.environ.get("CHORUS_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-            "CHORUS_REDIS_URL": os.environ.get("CHORUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+            "CHORUS_DATABASE_URL": DATABASE_URL,
+            "CHORUS_BROKER_URL": BROKER_URL,
+            "CHORUS_REDIS_URL": REDIS_URL,
         }
     )
 else:
@@ -44,4 +48,96 @@ else:
     os.environ.pop("CHORUS_REDIS_URL", None)
 os.environ.pop("CHORUS_SMTP_URL", None)
 
-pytest_plugins = ["tests.stack"]
+
+# chorus is imported only now that its settings are in the environment.
+from celery.contrib.testing.worker import start_worker  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from chorus.api import app  # noqa: E402
+from chorus.celery import app as celery_app  # noqa: E402
+from chorus.config import get_settings  # noqa: E402
+from chorus.db import dispose_engines, sync_engine  # noqa: E402
+from chorus.models import Base  # noqa: E402
+from chorus.ops.cli import migrate  # noqa: E402
+from tests.people import PASSWORD, Mailbox, Person, log_in  # noqa: E402
+
+SUITE_LOCK = 0x63686F72  # one suite at a time on a shared PostgreSQL database
+
+
+@contextlib.contextmanager
+def _exclusive_database() -> Iterator[None]:
+    """On PostgreSQL, hold a session-wide advisory lock so concurrent runs wait instead of dropping each
+    other's tables; then start from an empty schema."""
+    engine = sync_engine()
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SUITE_LOCK})
+        holder.commit()
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        try:
+            yield
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SUITE_LOCK})
+            holder.commit()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[None]:
+    """The schema, built by the real migrations once per run."""
+    with _exclusive_database():
+        migrate()
+        yield
+    dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def worker(database: None) -> Iterator[Any]:
+    """A real Celery worker in a thread, consuming from the configured broker."""
+    celery_app.loader.import_default_modules()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_delete(get_settings().task_queue)
+
+
+@pytest.fixture(scope="session")
+def client(worker: Any) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(autouse=True)
+def _isolated(database: None) -> Iterator[None]:
+    """Each test starts from empty tables and an empty mailbox."""
+    yield
+    with sync_engine().begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    for mail in get_settings().mail_dir.glob("*.eml"):
+        mail.unlink()
+
+
+@pytest.fixture
+def mailbox() -> Mailbox:
+    return Mailbox(get_settings().mail_dir)
+
+
+@pytest.fixture
+def register(client: TestClient, mailbox: Mailbox) -> Any:
+    """Register someone through the API, verify them with the mailed token, and log them in."""
+
+    def _register(name: str = "Ada Lovelace", email: str | None = None, password: str = PASSWORD) -> Person:
+        email = email or f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        response = client.post("/auth/register", json={"email": email, "password": password, "display_name": name})
+        assert response.status_code == 201, response.text
+        token = mailbox.token(email, "Verify your email address")
+        assert client.post("/auth/verify", json={"token": token}).status_code == 204
+        pair = log_in(client, email, password)
+        return Person(uuid.UUID(response.json()["id"]), email, password, pair["access_token"], pair["refresh_token"])
+
+    return _register

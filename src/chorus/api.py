@@ -13,10 +13,10 @@ from sqlalchemy import text
 
 import chorus
 from chorus.acts import accounts, auth, message, thread
+from chorus.adapters.hub import close_hub
 from chorus.celery import app as celery_app
 from chorus.config import get_settings
 from chorus.db import async_engine
-from chorus.live import close_hub
 from chorus.web import RequestBodyLimit, documented, install_error_handlers
 
 READY_TIMEOUT_SECONDS = 2

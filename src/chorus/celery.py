@@ -34,7 +34,7 @@ def celery_config() -> dict[str, Any]:
     broker_url = settings.broker_url
     config: dict[str, Any] = {}
     if broker_url.startswith(EMBEDDED_BROKER_SCHEME):
-        config["broker_transport"] = "chorus.embedded_broker:Transport"
+        config["broker_transport"] = "chorus.adapters.embedded_broker:Transport"
         broker_url = broker_url.removeprefix(EMBEDDED_BROKER_SCHEME)
     return config | {
         "broker_url": broker_url,

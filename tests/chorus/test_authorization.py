@@ -8,50 +8,23 @@ message. Every refused request leaves every table as it was.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from chorus.acts.auth.password_hashing import hash_password
-from chorus.acts.auth.tokens import AccessClaims, issue_access_token
 from chorus.api import app
 from chorus.db import sync_engine
-from chorus.models import Base, User, utcnow
-from tests.chorus.acts.thread.test_threads import post, start_thread
-from tests.stack import PASSWORD, Person
-
-
-@functools.cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)  # a quarter of a second of Argon2: once per run, not once per person
-
-
-def make_person(name: str = "Ada Lovelace") -> Person:
-    """A verified account and an access token for it, as registering and logging in would leave them.
-
-    ``register`` goes through the API, the mail and two Argon2 rounds (~0.4 s a person); the matrix needs four
-    people in each of its ~75 cases, so it makes them here, in a few milliseconds. Registration and login have
-    their own tests in the auth act; what is tested here is what a valid bearer token may do.
-    """
-    email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    user = User(email=email, password_hash=_password_hash(), display_name=name, email_verified_at=utcnow())
-    with Session(sync_engine()) as session, session.begin():
-        session.add(user)
-        session.flush()
-        user_id, version = user.id, user.session_version
-    token, _ = issue_access_token(AccessClaims(user_id, uuid.uuid4(), version))
-    return Person(user_id, email, PASSWORD, token, refresh_token="")
-
+from chorus.models import Base
+from tests.conversations import post, start_thread
+from tests.people import Person, make_person
 
 ROLES = ("owner", "participant", "outsider", "anonymous")
 # A 200 from GET /threads/{id}/events is an endless text/event-stream: TestClient collects a whole body before it
 # returns, so it would wait forever. Those cells are in the matrix, marked, and requested against a real server by
-# tests/chorus/acts/message/test_live.py (owner and participant subscribe there); the refusals (outsider 404,
+# tests/chorus/acts/thread/test_stream.py (owner and participant subscribe there); the refusals (outsider 404,
 # anonymous 401) are answered before the stream starts, so they are requested here.
 STREAM = "stream"
 REFUSAL_CODES = {401: "not_authenticated", 404: "thread_not_found"}

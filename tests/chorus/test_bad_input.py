@@ -21,8 +21,8 @@ from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Base, utcnow
 from chorus.schema.page import encode_cursor
-from tests.chorus.acts.thread.test_threads import post, start_thread
-from tests.stack import PASSWORD, Mailbox, Person, log_in
+from tests.conversations import post, start_thread
+from tests.people import PASSWORD, Mailbox, Person, log_in
 
 JSON = {"Content-Type": "application/json"}
 HUGE = "x" * 100_000

@@ -45,7 +45,7 @@ def test_the_worker_registers_every_task_without_loading_the_web_layer() -> None
 
 def test_importing_the_api_loads_no_mail_transport() -> None:
     modules = _fresh_process(API_IMPORTS)["modules"]
-    assert "chorus.mail" not in modules
+    assert "chorus.adapters.mailer" not in modules
     assert "smtplib" not in modules
 
 

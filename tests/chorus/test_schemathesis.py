@@ -43,8 +43,7 @@ from chorus.api import app
 from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Message, Participant, Thread, utcnow, uuid7
-from tests.chorus.test_authorization import make_person
-from tests.stack import Mailbox, Person
+from tests.people import Mailbox, Person, make_person
 
 MAX_EXAMPLES = 25
 BASE_URL = "http://testserver"

@@ -16,9 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from chorus.db import async_engine
-from tests.chorus.acts.thread.test_threads import post, start_thread
-from tests.chorus.test_authorization import make_person
-from tests.stack import Person
+from tests.conversations import post, start_thread
+from tests.people import Person, make_person
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chorus.acts.auth.tokens import digest
+from chorus.acts.auth.tokens import hash_secret
 from chorus.models import EmailToken, EmailTokenPurpose, User, utcnow
 from chorus.web import Problem
 
@@ -21,7 +21,7 @@ async def redeem(session: AsyncSession, secret: str, purpose: EmailTokenPurpose)
     now = utcnow()
     token = await session.scalar(
         select(EmailToken).where(
-            EmailToken.token_hash == digest(secret),
+            EmailToken.token_hash == hash_secret(secret),
             EmailToken.purpose == purpose,
             EmailToken.used_at.is_(None),
             EmailToken.expires_at > now,

@@ -1,4 +1,4 @@
-"""The tokens auth issues: signed short-lived access tokens, and opaque secrets stored only as digests."""
+"""The tokens auth issues: signed short-lived access tokens, and opaque secrets stored only as hashes."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def digest(secret: str) -> bytes:
+def hash_secret(secret: str) -> bytes:
     """What the database stores of a secret: enough to recognise it, useless to present."""
     return hashlib.sha256(secret.encode()).digest()
 

@@ -1,4 +1,4 @@
-"""Act ``message``: posting, reading and editing messages, read markers, live events, and digests by mail.
+"""Act ``message``: posting, reading and editing messages, marking them read, and digests by mail.
 
 Public face: ``router``, handed out on first use.
 """
@@ -16,4 +16,4 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-__getattr__ = public_face(__name__, prefix="/threads/{thread_id}", scenes=("posting", "reading", "live"))
+__getattr__ = public_face(__name__, prefix="/threads/{thread_id}", scenes=("posting", "reading"))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from chorus.acts.accounts.tasks.erasure import erase_deleted_accounts
 from chorus.db import sync_engine
 from chorus.models import EmailToken, RefreshToken, User, utcnow
-from tests.stack import PASSWORD, Mailbox, Person, log_in
+from tests.people import PASSWORD, Mailbox, Person, log_in
 
 ERASED_DOMAIN = "@erased.invalid"
 

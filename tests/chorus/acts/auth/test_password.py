@@ -7,7 +7,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from tests.stack import Mailbox, Person, log_in
+from tests.people import Mailbox, Person, log_in
 
 RESET_SUBJECT = "Reset your password"
 NEW_PASSWORD = "a brand new passphrase"

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from chorus.db import sync_engine
 from chorus.models import EmailToken, utcnow
-from tests.stack import PASSWORD, Mailbox
+from tests.people import PASSWORD, Mailbox
 
 SUBJECT = "Verify your email address"
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import User, utcnow
-from tests.stack import PASSWORD, Person, log_in
+from tests.people import PASSWORD, Person, log_in
 
 
 def _refresh(client: TestClient, refresh_token: str) -> tuple[int, dict[str, object]]:

@@ -12,8 +12,8 @@ from chorus.acts.message.tasks.digest import send_digest, send_unread_digests
 from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Digest, Message, utcnow
-from tests.chorus.acts.thread.test_threads import post, start_thread
-from tests.stack import Mailbox
+from tests.conversations import post, start_thread
+from tests.people import Mailbox
 
 
 def _age_messages() -> None:

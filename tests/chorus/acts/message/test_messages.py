@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.chorus.acts.thread.test_threads import post, start_thread
+from tests.conversations import post, start_thread
 
 
 def _page(client: TestClient, person: Any, thread_id: str, **params: Any) -> dict[str, Any]:

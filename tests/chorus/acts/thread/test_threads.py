@@ -6,21 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.stack import Person
-
-
-def start_thread(client: TestClient, owner: Person, *others: Person, title: str = "Lunch") -> dict[str, Any]:
-    response = client.post(
-        "/threads", json={"title": title, "participant_ids": [str(p.id) for p in others]}, headers=owner.headers
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-def post(client: TestClient, person: Person, thread_id: str, body: str) -> dict[str, Any]:
-    response = client.post(f"/threads/{thread_id}/messages", json={"body": body}, headers=person.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+from tests.conversations import post, start_thread
 
 
 def test_the_creator_owns_the_thread_and_everyone_named_is_in_it(client: TestClient, register: Any) -> None:

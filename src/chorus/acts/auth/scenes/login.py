@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from chorus.acts.auth import throttle
 from chorus.acts.auth.password_hashing import verify_password_off_loop
-from chorus.acts.auth.sessions import issue_token_pair, revoke_family
-from chorus.acts.auth.tokens import digest
-from chorus.models import RefreshToken, User, utcnow
+from chorus.acts.auth.sessions import RefreshRefused, issue_token_pair, revoke_family, rotate_refresh_token
+from chorus.acts.auth.tokens import hash_secret
+from chorus.models import RefreshToken, User
 from chorus.schema.auth import PasswordLogin, RefreshTokenIn, TokenPair
 from chorus.web import DatabaseSession, Problem, documented
 
@@ -62,23 +62,10 @@ async def log_in(form: LoginForm, request: Request, session: DatabaseSession) ->
 
 @router.post("/refresh", summary="Trade a refresh token for a new token pair", responses=documented(401, 422))
 async def refresh(body: RefreshTokenIn, session: DatabaseSession) -> TokenPair:
-    now = utcnow()
-    token = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(body.refresh_token)))
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
-        raise _invalid_refresh_token()
-    spent = await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == token.id, RefreshToken.spent_at.is_(None), RefreshToken.revoked_at.is_(None))
-        .values(spent_at=now)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
-        await revoke_family(session, token.family_id)
-        await session.commit()
-        raise _invalid_refresh_token()
-    user = await session.get(User, token.user_id)
-    if user is None or not user.is_active:
-        raise _invalid_refresh_token()
-    pair = issue_token_pair(session, user, token.family_id)
+    try:
+        pair = await rotate_refresh_token(session, body.refresh_token)
+    except RefreshRefused:
+        raise _invalid_refresh_token() from None
     await session.commit()
     return pair
 
@@ -91,7 +78,7 @@ async def refresh(body: RefreshTokenIn, session: DatabaseSession) -> TokenPair:
 )
 async def log_out(body: RefreshTokenIn, session: DatabaseSession) -> None:
     family_id = await session.scalar(
-        select(RefreshToken.family_id).where(RefreshToken.token_hash == digest(body.refresh_token))
+        select(RefreshToken.family_id).where(RefreshToken.token_hash == hash_secret(body.refresh_token))
     )
     if family_id is None:
         raise _invalid_refresh_token()

@@ -16,7 +16,7 @@ from celery import Task
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chorus.acts.auth.tokens import digest, mail_secret
+from chorus.acts.auth.tokens import hash_secret, mail_secret
 from chorus.celery import app
 from chorus.config import get_settings
 from chorus.db import task_session
@@ -41,7 +41,7 @@ def _token_for(session: Session, token_id: uuid.UUID, user: User, kind: TokenMai
                 id=token_id,
                 user_id=user.id,
                 purpose=kind.purpose,
-                token_hash=digest(mail_secret(token_id, kind.purpose)),
+                token_hash=hash_secret(mail_secret(token_id, kind.purpose)),
                 expires_at=utcnow() + kind.lifetime,
             )
         )
@@ -49,7 +49,7 @@ def _token_for(session: Session, token_id: uuid.UUID, user: User, kind: TokenMai
 
 
 def _mail_token(task: Task[Any, Any], user: User | None, kind: TokenMail, session: Session) -> None:
-    from chorus.mail import Mail, deliver
+    from chorus.adapters.mailer import Mail, deliver
 
     if user is None:
         return

@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
-from sqlalchemy import update
 
 from chorus.acts.message.lookup import message_in_thread
-from chorus.acts.thread import MyThread, announce, log_event, record_event
-from chorus.models import Message, Participant, Thread, utcnow, uuid7
+from chorus.acts.thread import (
+    MyThread,
+    commit_and_announce,
+    log_event,
+    move_read_marker,
+    number_new_message,
+    publish_event,
+)
+from chorus.models import Message, utcnow, uuid7
 from chorus.schema.message import MessageCreate, MessageEdit, MessageOut
 from chorus.web import DatabaseSession, Problem, documented
 
@@ -25,22 +31,7 @@ router = APIRouter(prefix="/messages")
 async def post_message(body: MessageCreate, membership: MyThread, session: DatabaseSession) -> MessageOut:
     thread_id, author_id = membership.thread.id, membership.user.id
     now, message_id = utcnow(), uuid7()
-    # One statement numbers the message and its event and moves the thread's activity; the row lock it takes
-    # orders concurrent posts, so numbers follow commit order.
-    seq, event_seq = (
-        await session.execute(
-            update(Thread)
-            .where(Thread.id == thread_id)
-            .values(
-                last_seq=Thread.last_seq + 1,
-                event_seq=Thread.event_seq + 1,
-                last_activity_at=now,
-                last_message_id=message_id,
-            )
-            .returning(Thread.last_seq, Thread.event_seq)
-            .execution_options(synchronize_session=False)
-        )
-    ).one()
+    seq, event_seq = await number_new_message(session, thread_id=thread_id, message_id=message_id, at=now)
     message = Message(id=message_id, thread_id=thread_id, seq=seq, author_id=author_id, body=body.body, created_at=now)
     session.add(message)
     out = MessageOut(
@@ -52,16 +43,12 @@ async def post_message(body: MessageCreate, membership: MyThread, session: Datab
         edited_at=None,
         deleted_at=None,
     )
-    event = log_event(session, thread_id, event_seq, "message.created", out.model_dump(mode="json"))
-    # Whoever writes has read everything up to what they wrote.
-    await session.execute(
-        update(Participant)
-        .where(Participant.thread_id == thread_id, Participant.user_id == author_id)
-        .values(read_seq=seq)
-        .execution_options(synchronize_session=False)
+    event = log_event(
+        session, thread_id=thread_id, seq=event_seq, type_="message.created", data=out.model_dump(mode="json")
     )
-    await session.commit()
-    await announce(event)
+    # Whoever writes has read everything up to what they wrote.
+    await move_read_marker(session, thread_id=thread_id, user_id=author_id, seq=seq)
+    await commit_and_announce(session, event)
     return out
 
 
@@ -86,9 +73,7 @@ async def edit_message(
     message.body = body.body
     message.edited_at = utcnow()
     out = MessageOut.model_validate(message)
-    event = await record_event(session, message.thread_id, "message.edited", out.model_dump(mode="json"))
-    await session.commit()
-    await announce(event)
+    await publish_event(session, thread_id=message.thread_id, type_="message.edited", data=out.model_dump(mode="json"))
     return out
 
 
@@ -105,6 +90,4 @@ async def delete_message(message_id: uuid.UUID, membership: MyThread, session: D
     message.body = None
     message.deleted_at = utcnow()
     data = {"id": str(message.id), "deleted_at": message.deleted_at.isoformat()}
-    event = await record_event(session, message.thread_id, "message.deleted", data)
-    await session.commit()
-    await announce(event)
+    await publish_event(session, thread_id=message.thread_id, type_="message.deleted", data=data)

@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from chorus.acts.message.lookup import message_in_thread
-from chorus.acts.thread import MyThread
-from chorus.models import Message, Participant
+from chorus.acts.thread import MyThread, move_read_marker
+from chorus.models import Message
 from chorus.schema.message import MessageOut, ReadMarker, ReadState
 from chorus.schema.page import InvalidCursor, Page, decode_seq_cursor, encode_cursor
 from chorus.web import DatabaseSession, Problem, documented
@@ -63,16 +63,7 @@ async def mark_read(body: ReadMarker, membership: MyThread, session: DatabaseSes
     message = await message_in_thread(session, thread.id, body.message_id)
     marker: uuid.UUID | None
     if message.seq > participant.read_seq:
-        await session.execute(
-            update(Participant)
-            .where(
-                Participant.thread_id == thread.id,
-                Participant.user_id == participant.user_id,
-                Participant.read_seq < message.seq,
-            )
-            .values(read_seq=message.seq)
-            .execution_options(synchronize_session=False)
-        )
+        await move_read_marker(session, thread_id=thread.id, user_id=participant.user_id, seq=message.seq)
         await session.commit()
         read_seq, marker = message.seq, message.id
     else:

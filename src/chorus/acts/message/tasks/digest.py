@@ -73,7 +73,7 @@ def _claim(
 @app.task(name="message.send_digest", autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
 def send_digest(thread_id: str, user_id: str, upto_seq: int) -> bool:
     """Mail one digest; False when it was not owed (already sent, or read in the meantime)."""
-    from chorus.mail import Mail, deliver
+    from chorus.adapters.mailer import Mail, deliver
 
     thread_uuid, user_uuid = uuid.UUID(thread_id), uuid.UUID(user_id)
     with task_session() as session:

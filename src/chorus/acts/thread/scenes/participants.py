@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 from sqlalchemy import delete, select
 
-from chorus.acts.thread.events import announce, record_event
+from chorus.acts.thread.event_log import publish_event
 from chorus.acts.thread.membership import MyThread
 from chorus.models import Participant, User
 from chorus.schema.thread import ParticipantAdd, ParticipantOut
@@ -40,9 +40,7 @@ async def add_participant(body: ParticipantAdd, membership: MyThread, session: D
     added = ParticipantOut(
         user_id=user.id, display_name=user.display_name, joined_at=participant.joined_at, is_owner=False
     )
-    event = await record_event(session, thread.id, "participant.added", added.model_dump(mode="json"))
-    await session.commit()
-    await announce(event)
+    await publish_event(session, thread_id=thread.id, type_="participant.added", data=added.model_dump(mode="json"))
     return added
 
 
@@ -70,11 +68,8 @@ async def remove_participant(user_id: uuid.UUID, membership: MyThread, session: 
             .order_by(Participant.joined_at, Participant.user_id)
             .limit(1)
         )
-    event = await record_event(
-        session, thread.id, "participant.removed", {"user_id": str(user_id), "owner_id": _str(thread.owner_id)}
-    )
-    await session.commit()
-    await announce(event)
+    data = {"user_id": str(user_id), "owner_id": _str(thread.owner_id)}
+    await publish_event(session, thread_id=thread.id, type_="participant.removed", data=data)
 
 
 def _str(value: uuid.UUID | None) -> str | None:

@@ -1,5 +1,5 @@
 """The thread act's background work, registered on ``chorus.celery:app`` when a worker imports this package."""
 
-from chorus.acts.thread.tasks import event_log
+from chorus.acts.thread.tasks import event_purge
 
-__all__ = ["event_log"]
+__all__ = ["event_purge"]

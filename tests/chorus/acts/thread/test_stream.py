@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.people import Person
 from tests.servers import EventStream, api_process
-from tests.stack import Person
-
-REDIS_URL = os.environ.get("CHORUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.services import REDIS_URL, needs_redis
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +107,7 @@ def test_outsiders_cannot_subscribe(api: str, register: Any) -> None:
     assert response.status_code == 404
 
 
+@needs_redis
 def test_an_event_posted_through_one_api_process_reaches_a_subscriber_on_another(worker: Any, register: Any) -> None:
     ada, bob = register("Ada Lovelace"), register("Bob Babbage")
     with api_process(CHORUS_REDIS_URL=REDIS_URL) as one, api_process(CHORUS_REDIS_URL=REDIS_URL) as two:

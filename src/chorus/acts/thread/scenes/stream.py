@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from chorus.acts.thread import MyThread, channel, events_after
-from chorus.live import SubscriberDropped, get_hub
+from chorus.acts.thread.event_log import channel, events_after
+from chorus.acts.thread.membership import MyThread
+from chorus.adapters.hub import SubscriberDropped, get_hub
 from chorus.schema.page import MAX_SEQ
 from chorus.web import DatabaseSession, documented
 
@@ -28,7 +29,7 @@ def _removes(user_id: str, type_: str, data: Any) -> bool:
 
 
 @router.get(
-    "/events",
+    "/{thread_id}/events",
     response_class=EventSourceResponse,
     summary="Live events of a thread: message.created, .edited, .deleted, participant.added, .removed",
     responses=documented(401, 404, 422),
@@ -46,7 +47,7 @@ async def stream_thread_events(
     async def missed_since(seq: int) -> list[tuple[int, str, Any]]:
         """Events after ``seq`` from the log; the session goes back to the pool so a quiet stream holds none."""
         found: list[tuple[int, str, Any]] = []
-        while batch := await events_after(session, thread_id, seq, REPLAY_BATCH):
+        while batch := await events_after(session, thread_id=thread_id, after_seq=seq, limit=REPLAY_BATCH):
             found += [(event.seq, event.type, event.data) for event in batch]
             seq = batch[-1].seq
             if len(batch) < REPLAY_BATCH:

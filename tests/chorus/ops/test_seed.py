@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from chorus.cli import main
 from chorus.db import sync_engine
 from chorus.models import Message, Participant, Thread, User
+from chorus.ops.cli import main
 
 TINY = [
     "--users", "30", "--threads", "25", "--messages", "600", "--big-thread-messages", "1500",

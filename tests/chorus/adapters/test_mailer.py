@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from chorus.config import get_settings
-from tests.stack import PASSWORD, Mailbox
+from tests.people import PASSWORD, Mailbox
 
 
 class Inbox:

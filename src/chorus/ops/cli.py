@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chorus.seed import Parameters
+    from chorus.ops.seed import Parameters
 
 
 def migrate(revision: str = "head") -> None:
@@ -24,7 +24,7 @@ def migrate(revision: str = "head") -> None:
 def seed_database(parameters: Parameters, *, reset: bool, output: Path) -> None:
     """Fill the configured database with the synthetic data set; print and save where benchmarks find their way in."""
     from chorus.db import sync_engine
-    from chorus.seed import SeedRefused, seed
+    from chorus.ops.seed import SeedRefused, seed
 
     try:
         seeded = seed(sync_engine(), parameters, reset=reset)
@@ -40,7 +40,7 @@ def seed_database(parameters: Parameters, *, reset: bool, output: Path) -> None:
 
 
 def _seed_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from chorus.seed import Parameters  # the seed's defaults; `chorus migrate` need not load what seeding needs
+    from chorus.ops.seed import Parameters  # the seed's defaults; `chorus migrate` need not load what seeding needs
 
     defaults = Parameters()
     parser = commands.add_parser("seed", help="fill the database with a large synthetic data set (benchmarks)")
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.command == "migrate":
         migrate(arguments.revision)
     elif arguments.command == "seed":
-        from chorus.seed import Parameters
+        from chorus.ops.seed import Parameters
 
         parameters = Parameters(
             users=arguments.users,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 
-from chorus.live import SUBSCRIBER_BACKLOG, Hub, InProcessHub, RedisHub, SubscriberDropped
-
-REDIS_URL = os.environ.get("CHORUS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from chorus.adapters.hub import SUBSCRIBER_BACKLOG, Hub, InProcessHub, RedisHub, SubscriberDropped
+from tests.services import REDIS_URL, needs_redis
 
 
 async def _fan_out(hub: Hub) -> None:
@@ -30,6 +28,7 @@ def test_the_in_process_hub_fans_out_by_channel() -> None:
     asyncio.run(_fan_out(InProcessHub()))
 
 
+@needs_redis
 def test_the_redis_hub_fans_out_by_channel() -> None:
     async def scenario() -> None:
         await _fan_out(RedisHub(REDIS_URL))

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chorus.live import get_hub
+from chorus.adapters.hub import get_hub
 from chorus.models import Thread, ThreadEvent
 
 logger = logging.getLogger(__name__)
@@ -26,19 +26,33 @@ def channel(thread_id: uuid.UUID) -> str:
     return f"thread:{thread_id}"
 
 
-def log_event(session: AsyncSession, thread_id: uuid.UUID, seq: int, type_: EventType, data: Any) -> ThreadEvent:
-    """Add an event whose number the caller already took from the thread's counter."""
+def log_event(session: AsyncSession, *, thread_id: uuid.UUID, seq: int, type_: EventType, data: Any) -> ThreadEvent:
+    """Add an event whose number the caller already took from the thread's counter (``number_new_message``)."""
     event = ThreadEvent(thread_id=thread_id, seq=seq, type=type_, data=data)
     session.add(event)
     return event
 
 
-async def record_event(session: AsyncSession, thread_id: uuid.UUID, type_: EventType, data: Any) -> ThreadEvent:
+async def record_event(session: AsyncSession, *, thread_id: uuid.UUID, type_: EventType, data: Any) -> ThreadEvent:
+    """Number an event from the thread's counter and add it to the log (committed by the caller)."""
     seq = await session.scalar(
         update(Thread).where(Thread.id == thread_id).values(event_seq=Thread.event_seq + 1).returning(Thread.event_seq)
     )
     assert seq is not None, "the thread exists: the caller checked membership"
-    return log_event(session, thread_id, seq, type_, data)
+    return log_event(session, thread_id=thread_id, seq=seq, type_=type_, data=data)
+
+
+async def commit_and_announce(session: AsyncSession, *events: ThreadEvent) -> None:
+    """Commit what the scene wrote with its events, then tell live subscribers: never announce what may roll back."""
+    await session.commit()
+    await announce(*events)
+
+
+async def publish_event(session: AsyncSession, *, thread_id: uuid.UUID, type_: EventType, data: Any) -> ThreadEvent:
+    """Record an event, commit, announce: the end of every scene that changes a thread."""
+    event = await record_event(session, thread_id=thread_id, type_=type_, data=data)
+    await commit_and_announce(session, event)
+    return event
 
 
 def wire_format(event: ThreadEvent) -> str:
@@ -59,7 +73,7 @@ async def announce(*events: ThreadEvent) -> None:
             logger.exception("could not publish event %s of thread %s", event.seq, event.thread_id)
 
 
-async def events_after(session: AsyncSession, thread_id: uuid.UUID, after_seq: int, limit: int) -> list[ThreadEvent]:
+async def events_after(session: AsyncSession, *, thread_id: uuid.UUID, after_seq: int, limit: int) -> list[ThreadEvent]:
     rows = await session.scalars(
         select(ThreadEvent)
         .where(ThreadEvent.thread_id == thread_id, ThreadEvent.seq > after_seq)
