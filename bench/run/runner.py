@@ -26,11 +26,11 @@ from bench.run.machine import describe_machine, load_now
 from bench.run.plan import Plan
 from bench.run.ratios import add_ratios
 from bench.run.targets import check_targets
+from bench.scenarios.argon2_ceiling import measure_password_check
 from bench.scenarios.background import Throughput, measure_digests, measure_noop
 from bench.scenarios.cold_start import measure_cold_start
 from bench.scenarios.http import CHORUS, SQL, back_to_back, ceiling_scenarios, chorus_scenarios
 from bench.scenarios.live import LiveResult, measure_live
-from bench.scenarios.password import measure_password_check
 from bench.scenarios.theatre_speed import measure_theatre_speed
 
 Report = Callable[[str], None]
