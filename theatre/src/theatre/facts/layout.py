@@ -76,10 +76,13 @@ def stray_folders(directory: Path) -> tuple[Path, ...]:
     """Folders below a package that hold Python files but are not packages themselves (the topmost of each): what
     is in them is never imported by their act."""
     found: list[Path] = []
-    for child in sorted(directory.iterdir()):
-        if not child.is_dir() or child.name.startswith((".", "__")):
+    with os.scandir(directory) as scan:  # as in _python_files: pathlib's iterdir costs more than the reading
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.name.startswith((".", "__")) or not entry.is_dir():
             continue
-        if is_package(child):
+        child = Path(entry.path)
+        if os.path.isfile(os.path.join(entry.path, "__init__.py")):
             found += stray_folders(child)
         elif next(child.rglob("*.py"), None) is not None:
             found.append(child)
