@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, add_setting, theatre
 
 PROMPT = Path("play/acts/wings/scenes/prompt.py")  # the act_reaches_into_act case: I203 at line 3
 REACHING_LINE = "from play.acts.stage.tasks.rehearsal import rehearse"
@@ -68,8 +68,7 @@ def test_a_baseline_silences_old_findings_and_reports_a_new_one(stage: Stage, tm
 
 def test_the_baseline_named_in_pyproject_is_written_and_read(stage: Stage) -> None:
     project = stage("act_reaches_into_act")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'baseline = "theatre-baseline.json"\n')
+    add_setting(project, 'baseline = "theatre-baseline.json"')
     assert theatre("check", "--project", project, "--write-baseline", *STATIC).exit_code == 0
     assert (project / "theatre-baseline.json").is_file()
     run = theatre("check", "--project", project, *STATIC)
@@ -102,7 +101,6 @@ def test_a_cycle_at_import_time_is_reported_without_strict(stage: Stage) -> None
 
 def test_strict_can_be_set_in_pyproject(stage: Stage) -> None:
     project = stage("function_level_cycle")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + "strict = true\n")
+    add_setting(project, "strict = true")
     findings = theatre("check", "--project", project, "--format", "json").json()["findings"]
     assert [f["code"] for f in findings] == ["I201"]

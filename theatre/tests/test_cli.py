@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, add_setting, theatre
 from theatre.rules.catalogue import RULES
 
 RUNTIME_CODES = ("L105", "L106", "L107", "R301", "R302", "R303", "R304")
@@ -58,8 +58,7 @@ def test_a_rule_ignored_on_the_command_line_is_not_reported(stage: Stage) -> Non
 
 def test_a_rule_ignored_in_pyproject_is_not_reported(stage: Stage) -> None:
     project = stage("act_reaches_into_act")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'ignore = ["I203"]\n')
+    add_setting(project, 'ignore = ["I203"]')
     assert theatre("check", "--project", project, *_static_only()).exit_code == 0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, add_setting, theatre
 from theatre.facts.project import UsageError, read_env_file
 
 ENV = """\
@@ -38,8 +38,7 @@ def test_the_env_file_can_be_set_in_pyproject_relative_to_the_project(stage: Sta
     project = stage("config_from_environment")
     (project / "settings").mkdir()
     (project / "settings" / "probe.env").write_text(ENV)
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'env-file = "settings/probe.env"\n')
+    add_setting(project, 'env-file = "settings/probe.env"')
     assert theatre("check", "--project", project).exit_code == 0
 
 
@@ -58,8 +57,7 @@ def test_a_missing_env_file_is_a_usage_error(stage: Stage, tmp_path: Path) -> No
 
 def test_a_missing_env_file_setting_is_a_usage_error(stage: Stage) -> None:
     project = stage()
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'env-file = "missing.env"\n')
+    add_setting(project, 'env-file = "missing.env"')
     run = theatre("map", "--project", project)
     assert run.exit_code == 2
     assert f"[tool.theatre] env-file: {project / 'missing.env'} does not exist" in run.errors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import FIXTURES, Stage, theatre
+from tests.command_line import FIXTURES, Stage, theatre
 from theatre.rules.catalogue import RULES
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, add_setting, theatre
 from theatre.facts.project import locate, resolve_probe_settings
 
 
@@ -77,8 +77,7 @@ def test_the_interpreter_can_be_set_in_pyproject_relative_to_the_project(stage: 
     project = stage("records_interpreter")
     _wrapper(project / "tools" / "python", project / "tools-python-ran")
     _wrapper(project / ".venv" / "bin" / "python", project / "venv-python-ran")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'python = "tools/python"\n')
+    add_setting(project, 'python = "tools/python"')
     assert theatre("check", "--project", project).exit_code == 0
     assert (project / "tools-python-ran").exists()
     assert not (project / "venv-python-ran").exists()
@@ -87,8 +86,7 @@ def test_the_interpreter_can_be_set_in_pyproject_relative_to_the_project(stage: 
 def test_python_on_the_command_line_wins(stage: Stage, other_venv: Path) -> None:
     project = stage("records_interpreter")
     _wrapper(project / ".venv" / "bin" / "python", project / "venv-python-ran")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'python = ".venv/bin/python"\n')
+    add_setting(project, 'python = ".venv/bin/python"')
     assert theatre("check", "--project", project, "--python", other_venv).exit_code == 0
     assert not (project / "venv-python-ran").exists()
     assert _recorded(project, "worker")[0] == str(other_venv)
@@ -112,8 +110,7 @@ def test_a_python_that_is_not_executable_is_a_usage_error(stage: Stage, tmp_path
 
 def test_a_python_setting_that_does_not_exist_is_a_usage_error(stage: Stage) -> None:
     project = stage()
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'python = "nowhere/python"\n')
+    add_setting(project, 'python = "nowhere/python"')
     run = theatre("check", "--project", project)
     assert run.exit_code == 2
     assert f"[tool.theatre] python: {project / 'nowhere' / 'python'} does not exist" in run.errors

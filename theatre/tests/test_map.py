@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, add_setting, theatre
 
 MERMAID = """\
 flowchart LR
@@ -84,8 +84,7 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
     project = stage()
     (project / "play" / "prompter.py").write_text(PROMPTER)
     before = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'enqueue-helpers = ["queue_up"]\n')
+    add_setting(project, 'enqueue-helpers = ["queue_up"]')
     after = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
     assert before == []
     assert after == [

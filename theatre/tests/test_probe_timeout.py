@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, add_setting, theatre
 from theatre.facts.layout import discover
 from theatre.facts.project import ProbeSettings, locate, resolve_probe_settings
 from theatre.probes.launcher import ProbeError, probing
@@ -44,8 +44,7 @@ def test_a_probe_past_its_timeout_says_where_it_waits_and_its_rules_are_not_run(
 
 def test_the_timeout_can_be_set_in_pyproject_and_the_error_carries_its_place(stage: Stage) -> None:
     project = stage("scene_hangs")
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + "probe-timeout = 1.5\n")
+    add_setting(project, "probe-timeout = 1.5")
     started = time.monotonic()
     error = _probe_error(project, resolve_probe_settings(locate(project_dir=project)))
     assert time.monotonic() - started < 10
@@ -101,8 +100,7 @@ def test_a_probe_that_exits_without_a_trace_shows_its_output(stage: Stage, tmp_p
 def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(stage: Stage) -> None:
     project = stage()
     assert theatre("check", "--project", project, "--timeout", "0").exit_code == 2
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + 'probe-timeout = "soon"\n')
+    add_setting(project, 'probe-timeout = "soon"')
     run = theatre("check", "--project", project)
     assert run.exit_code == 2
     assert "probe-timeout must be a number of seconds above 0" in run.errors

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, theatre
 from theatre.facts.layout import discover
 from theatre.facts.project import DEFAULT_PROBE_TIMEOUT, ProbeSettings, locate, resolve_probe_settings
 from theatre.probes.launcher import probing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Stage, theatre
+from tests.command_line import Stage, theatre
 
 Expected = tuple[str, str, int | None]
 
