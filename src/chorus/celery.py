@@ -36,6 +36,10 @@ def celery_config() -> dict[str, Any]:
     if broker_url.startswith(EMBEDDED_BROKER_SCHEME):
         config["broker_transport"] = "chorus.adapters.embedded_broker:Transport"
         broker_url = broker_url.removeprefix(EMBEDDED_BROKER_SCHEME)
+    elif broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        # RabbitMQ confirms each publish, so a task sent on a connection that just died raises (and is retried)
+        # instead of vanishing into a closed socket.
+        config["broker_transport_options"] = {"confirm_publish": True}
     return config | {
         "broker_url": broker_url,
         "task_default_queue": settings.task_queue,
