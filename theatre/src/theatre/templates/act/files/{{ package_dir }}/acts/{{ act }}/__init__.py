@@ -1,0 +1,31 @@
+"""Act ``{{ act }}``: {{ about }}
+
+Public face: ``router``, built on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    router: APIRouter
+
+__all__ = ["router"]
+
+
+def __getattr__(name: str) -> Any:
+    """The act's public face, built on first use, so a worker importing the act's tasks never loads a scene."""
+    value: Any
+    if name == "router":
+        from fastapi import APIRouter
+
+        from .scenes import {{ scene }}
+
+        value = APIRouter(prefix="/{{ act_path }}", tags=["{{ act }}"])
+        value.include_router({{ scene }}.router)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups find it without calling __getattr__
+    return value
