@@ -239,3 +239,166 @@ def rules() -> None:
     for rule in RULES.values():
         console.print(Text.assemble((rule.code, "bold"), f"  {rule.title}"))
         console.print(Text(f"      {rule.hint}", style="dim"))
+
+
+def _made(paths: list[Path], root: Path) -> None:
+    for path in paths:
+        click.echo(f"  {path.relative_to(root).as_posix()}")
+
+
+@app.command(short_help="Start a new project in the layout, from theatre's template.")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", "project_name", help="The project's name (default: the folder's name).")
+@click.option("--package", help="Its import package (default: the name, as an identifier).")
+@click.option("--no-input", is_flag=True, help="Ask nothing: take the defaults for what is not given.")
+@click.option("--no-install", is_flag=True, help="Write the files only: no lock file, no virtual environment.")
+@click.option(
+    "--template",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    hidden=True,
+    help="A project template folder (template.toml and files/) instead of theatre's own.",
+)
+def new(
+    path: Path, project_name: str | None, package: str | None, no_input: bool, no_install: bool, template: Path | None
+) -> None:
+    """Write a new project into PATH (a new or empty folder), then lock and install it with `make install`.
+
+    It holds the layout's root modules, one example act (a scene that queues a task once its transaction
+    commits), tests on a real database and a real worker, `make run` and `make test`, a Dockerfile and a compose
+    file. Its files are its own: nothing at run time imports theatre, and `theatre update` brings later template
+    changes in.
+
+    Exit status: 0 made, 1 written but `make install` failed, 2 refused (nothing written).
+    """
+    import subprocess
+
+    from theatre.commands.new import answers_for, create, refuse_destination
+    from theatre.generation.names import NameRefused, default_package
+    from theatre.generation.render import Template, TemplateError, builtin
+
+    try:
+        refuse_destination(path)
+        name = project_name or path.resolve().name
+        if not no_input:
+            name = click.prompt("Project name", default=name)
+            package = click.prompt("Package", default=package or default_package(name))
+        written = create(path, answers_for(name, package), Template(template) if template else builtin("project"))
+    except (NameRefused, TemplateError) as error:
+        _fail(error)
+    click.echo(f"theatre: wrote {len(written)} files to {path}")
+    if no_install:
+        click.echo(f"theatre: next, cd {path} && make test")
+        return
+    if subprocess.run(["make", "install"], cwd=path, check=False).returncode != 0:  # noqa: S607
+        click.echo(f"theatre: the files are written, but `make install` failed in {path}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"theatre: ready. cd {path} && make test (or make run)")
+
+
+@app.group()
+def act() -> None:
+    """Acts: add one."""
+
+
+@app.group()
+def scene() -> None:
+    """Scenes: add one to an act."""
+
+
+@app.group()
+def task() -> None:
+    """Tasks: add one to an act."""
+
+
+def _grow(project: Path | None, action: Callable[[Any], list[Path]]) -> None:
+    from theatre.generation.names import NameRefused
+
+    try:
+        located = locate(None, project)
+        made = action(located)
+    except (UsageError, NameRefused) as error:
+        _fail(error)
+    click.echo(f"theatre: wrote {len(made)} files")
+    _made(made, located.root)
+
+
+@act.command(name="add")
+@click.argument("name")
+@click.option("--about", help="What the act provides, in one sentence (its docstring).")
+@click.option("--scene", "scene_name", default="overview", show_default=True, help="Its first scene.")
+@click.option("--task", "task_name", default="tidy", show_default=True, help="Its first task.")
+@PROJECT
+def add_act(name: str, about: str | None, scene_name: str, task_name: str, project: Path | None) -> None:
+    """Add act NAME: its package, a scene with one route, a task, their tests; the API mounts it.
+
+    Exit status: 0 added, 2 refused (nothing written).
+    """
+    from theatre.commands.grow import add_act as grow
+
+    what = about or f"the {name.replace('_', ' ')} part of the service."
+    _grow(project, lambda located: grow(located, name, about=what, scene=scene_name, task=task_name))
+
+
+@scene.command(name="add")
+@click.argument("act_name", metavar="ACT")
+@click.argument("name")
+@PROJECT
+def add_scene(act_name: str, name: str, project: Path | None) -> None:
+    """Add scene NAME to ACT: a module with one route and its test; the act's router aggregates it."""
+    from theatre.commands.grow import add_scene as grow
+
+    _grow(project, lambda located: grow(located, act_name, name))
+
+
+@task.command(name="add")
+@click.argument("act_name", metavar="ACT")
+@click.argument("name")
+@PROJECT
+def add_task(act_name: str, name: str, project: Path | None) -> None:
+    """Add task NAME to ACT: a module with one Celery task and its test; the worker registers it."""
+    from theatre.commands.grow import add_task as grow
+
+    _grow(project, lambda located: grow(located, act_name, name))
+
+
+@app.command(short_help="Bring the template's later changes into a project theatre new made.")
+@click.option(
+    "--template",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    hidden=True,
+    help="A project template folder (template.toml and files/) instead of theatre's own.",
+)
+@PROJECT
+def update(template: Path | None, project: Path | None) -> None:
+    """Merge the template's changes since this project was made (or last updated), keeping local edits.
+
+    Lines both the project and the template changed are left between conflict markers, and listed.
+
+    Exit status: 0 merged cleanly, 1 conflicts to resolve, 2 not a generated project or usage error.
+    """
+    from theatre.commands.update import update as bring
+    from theatre.generation.merge import MergeUnavailable
+    from theatre.generation.record import RecordError
+    from theatre.generation.render import Template, TemplateError, builtin
+
+    try:
+        root = locate(None, project).root
+        done = bring(root, Template(template) if template else builtin("project"))
+    except (UsageError, RecordError, TemplateError, MergeUnavailable) as error:
+        _fail(error)
+    click.echo(f"theatre: template {done.old_version} -> {done.new_version}")
+    for label, paths in (
+        ("updated", done.updated),
+        ("added", done.added),
+        ("removed", done.removed),
+        ("merged with your edits", done.merged),
+        ("kept as you have it", done.kept),
+        ("CONFLICT", done.conflicts),
+    ):
+        for relative in paths:
+            click.echo(f"  {label}: {relative}")
+    if done.changed_nothing:
+        click.echo("theatre: nothing to bring in")
+    if done.conflicts:
+        click.echo(f"theatre: {len(done.conflicts)} files have conflicts: resolve the marked lines", err=True)
+        sys.exit(EXIT_FINDINGS)
