@@ -82,7 +82,9 @@ import a.b
 
 
 def test_the_quick_walks_keep_the_order_of_ast_walk() -> None:
-    sources = [NESTED, SOURCE, *(path.read_text() for path in Path(source.__file__).parent.parent.rglob("*.py"))]
+    theatre = Path(source.__file__).parent.parent
+    modules = [path for path in theatre.rglob("*.py") if "templates" not in path.relative_to(theatre).parts]
+    sources = [NESTED, SOURCE, *(path.read_text() for path in modules)]  # templates are data, not Python yet
     for text in sources:
         tree = ast.parse(text)
         assert list(walk(tree)) == list(ast.walk(tree))

@@ -1,13 +1,11 @@
 """Act ``accounts``: my profile, other people's public profiles, and finding people to invite.
 
-Public face: ``router``, handed out on first use.
+Public face: ``router``, built on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from chorus.acts.public_face import public_face
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -16,5 +14,20 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-# `me` first: /accounts/me is not a profile id.
-__getattr__ = public_face(__name__, prefix="/accounts", scenes=("me", "people"))
+
+def __getattr__(name: str) -> Any:
+    """The act's public face, built on first use, so a worker importing the act's tasks never loads a scene."""
+    value: Any
+    if name == "router":
+        from fastapi import APIRouter
+
+        from .scenes import me, people
+
+        # the prefix goes on each include, not on the router: only then may a scene serve the act's own path ("")
+        value = APIRouter(tags=["accounts"])
+        value.include_router(me.router, prefix="/accounts")
+        value.include_router(people.router, prefix="/accounts")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups find it without calling __getattr__
+    return value

@@ -2,14 +2,12 @@
 
 Public face: ``router`` (every scene of the act); ``CurrentUser`` and ``CurrentSession`` (the dependencies that
 guard authenticated scenes) and ``holder`` (their check, for scenes that load the account themselves);
-``end_sessions`` (revoke a person's refresh tokens). Handed out on first use.
+``end_sessions`` (revoke a person's refresh tokens). Built on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from chorus.acts.public_face import public_face
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -21,9 +19,29 @@ if TYPE_CHECKING:
 
 __all__ = ["CurrentSession", "CurrentUser", "end_sessions", "holder", "router"]
 
-__getattr__ = public_face(
-    __name__,
-    prefix="/auth",
-    scenes=("registration", "login", "password"),
-    names={"CurrentUser": "guard", "CurrentSession": "guard", "holder": "guard", "end_sessions": "sessions"},
-)
+
+def __getattr__(name: str) -> Any:
+    """The act's public face, built on first use, so a worker importing the act's tasks never loads a scene."""
+    value: Any
+    if name == "router":
+        from fastapi import APIRouter
+
+        from .scenes import login, password, registration
+
+        # the prefix goes on each include, not on the router: only then may a scene serve the act's own path ("")
+        value = APIRouter(tags=["auth"])
+        value.include_router(registration.router, prefix="/auth")
+        value.include_router(login.router, prefix="/auth")
+        value.include_router(password.router, prefix="/auth")
+    elif name in ("CurrentSession", "CurrentUser", "holder"):
+        from . import guard
+
+        value = getattr(guard, name)
+    elif name == "end_sessions":
+        from .sessions import end_sessions
+
+        value = end_sessions
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups find it without calling __getattr__
+    return value

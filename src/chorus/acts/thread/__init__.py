@@ -1,16 +1,13 @@
-"""Act ``thread``: conversations with a title and participants, their counters and read markers, each thread's
-event log, and its live stream of events.
+"""Act ``thread``: conversations with their participants, counters and read markers, event log and live stream.
 
 Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404); and what other
 acts need to change a thread's rows without writing them: ``number_new_message``, ``move_read_marker``,
-``log_event``, ``publish_event`` and ``commit_and_announce``. Handed out on first use.
+``log_event``, ``publish_event`` and ``commit_and_announce``. Built on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from chorus.acts.public_face import public_face
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -32,11 +29,33 @@ __all__ = [
     "router",
 ]
 
-__getattr__ = public_face(
-    __name__,
-    prefix="/threads",
-    scenes=("threads", "participants", "stream"),
-    names={"Membership": "membership", "MyThread": "membership"}
-    | dict.fromkeys(("number_new_message", "move_read_marker"), "counters")
-    | dict.fromkeys(("log_event", "publish_event", "commit_and_announce"), "event_log"),
-)
+
+def __getattr__(name: str) -> Any:
+    """The act's public face, built on first use, so a worker importing the act's tasks never loads a scene."""
+    value: Any
+    if name == "router":
+        from fastapi import APIRouter
+
+        from .scenes import participants, stream, threads
+
+        # the prefix goes on each include, not on the router: only then may a scene serve the act's own path ("")
+        value = APIRouter(tags=["thread"])
+        value.include_router(threads.router, prefix="/threads")
+        value.include_router(participants.router, prefix="/threads")
+        value.include_router(stream.router, prefix="/threads")
+    elif name in ("Membership", "MyThread"):
+        from . import membership
+
+        value = getattr(membership, name)
+    elif name in ("move_read_marker", "number_new_message"):
+        from . import counters
+
+        value = getattr(counters, name)
+    elif name in ("commit_and_announce", "log_event", "publish_event"):
+        from . import event_log
+
+        value = getattr(event_log, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups find it without calling __getattr__
+    return value

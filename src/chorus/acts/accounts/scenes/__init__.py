@@ -1,1 +1,1 @@
-"""Accounts' scenes; ``chorus.acts.accounts`` aggregates them into one router."""
+"""Act ``accounts``'s scenes: one module per part of its API, aggregated into the act's ``router``."""

@@ -42,6 +42,7 @@ async def find_people(
     return ProfileList(items=[PublicProfile.model_validate(user) for user in rows])
 
 
+# The act mounts this scene after `me`: /accounts/me is not a profile id.
 @router.get("/{account_id}", summary="Someone's public profile", responses=documented(401, 404, 422))
 async def read_profile(account_id: uuid.UUID, _: CurrentUser, session: DatabaseSession) -> PublicProfile:
     user = await session.get(User, account_id)

@@ -1,1 +1,1 @@
-"""Auth's scenes; ``chorus.acts.auth`` aggregates them into one router."""
+"""Act ``auth``'s scenes: one module per part of its API, aggregated into the act's ``router``."""

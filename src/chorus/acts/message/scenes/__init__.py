@@ -1,1 +1,1 @@
-"""The message act's scenes; ``chorus.acts.message`` aggregates them into one router."""
+"""Act ``message``'s scenes: one module per part of its API, aggregated into the act's ``router``."""

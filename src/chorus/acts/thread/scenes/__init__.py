@@ -1,1 +1,1 @@
-"""The thread act's scenes; ``chorus.acts.thread`` aggregates them into one router."""
+"""Act ``thread``'s scenes: one module per part of its API, aggregated into the act's ``router``."""

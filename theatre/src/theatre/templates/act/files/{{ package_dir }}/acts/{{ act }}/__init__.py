@@ -23,8 +23,9 @@ def __getattr__(name: str) -> Any:
 
         from .scenes import {{ scene }}
 
-        value = APIRouter(prefix="/{{ act_path }}", tags=["{{ act }}"])
-        value.include_router({{ scene }}.router)
+        # the prefix goes on each include, not on the router: only then may a scene serve the act's own path ("")
+        value = APIRouter(tags=["{{ act }}"])
+        value.include_router({{ scene }}.router, prefix="/{{ act_path }}")
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # later lookups find it without calling __getattr__
