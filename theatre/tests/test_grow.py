@@ -46,7 +46,8 @@ def test_scenes_and_tasks_added_later_join_the_act_in_order(stage: Stage) -> Non
     act = (project / "play/acts/billing/__init__.py").read_text()
     assert "        from .scenes import archive, late_fees, overview\n" in act
     mounts = [line.strip() for line in act.splitlines() if "include_router" in line]
-    assert mounts == [f"value.include_router({s}.router)" for s in ("overview", "late_fees", "archive")]
+    expected = [f'value.include_router({s}.router, prefix="/billing")' for s in ("overview", "late_fees", "archive")]
+    assert mounts == expected
     tasks = (project / "play/acts/billing/tasks/__init__.py").read_text()
     assert "from play.acts.billing.tasks import send_invoice, tidy\n" in tasks
     assert '__all__ = ["send_invoice", "tidy"]\n' in tasks

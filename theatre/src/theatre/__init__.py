@@ -1,3 +1,4 @@
-"""theatre: keeps a project in the theatre layout honest (``theatre check``) and draws it (``theatre map``)."""
+"""theatre: starts projects in the theatre layout (``theatre new``), grows them (``theatre act add``), keeps them
+honest (``theatre check``), draws them (``theatre map``) and brings template changes in (``theatre update``)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

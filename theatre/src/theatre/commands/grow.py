@@ -112,34 +112,25 @@ def _include_tasks(project: Project, act: str) -> tuple[Path, str] | None:
     return celery, text[: listed.start("names")] + ", ".join(f'"{n}"' for n in names) + text[listed.end("names") :]
 
 
-def _aggregate_scene(init: Path, scene: str) -> str:
-    text = _add_to_import(
-        init.read_text(encoding="utf-8"),
-        r"^ +from \.scenes import (?P<names>[\w, ]+)$",
-        scene,
-        init,
-        "from .scenes import ...",
-    )
-    mounts = list(re.finditer(r"^( +)value\.include_router\(\w+\.router\)$", text, re.MULTILINE))
+def with_scene(text: str, scene: str, where: Path) -> str:
+    """An act ``__init__`` whose router also aggregates ``scene``, mounted after the scenes already there."""
+    text = _add_to_import(text, r"^ +from \.scenes import (?P<names>[\w, ]+)$", scene, where, "from .scenes import ...")
+    mounts = list(re.finditer(r"^( +)value\.include_router\(\w+\.router(, prefix=\"[^\"]*\")?\)$", text, re.MULTILINE))
     if not mounts:
-        raise NameRefused(f"{init} has no 'value.include_router(...)' line to aggregate {scene!r} after")
-    last = mounts[-1]
-    return text[: last.end()] + f"\n{last.group(1)}value.include_router({scene}.router)" + text[last.end() :]
+        raise NameRefused(f"{where} has no 'value.include_router(...)' line to aggregate {scene!r} after")
+    last = mounts[-1]  # the new scene is mounted after the others, under the same prefix
+    mount = f"\n{last.group(1)}value.include_router({scene}.router{last.group(2) or ''})"
+    return text[: last.end()] + mount + text[last.end() :]
 
 
-def _register_task(tasks_init: Path, package: str, act: str, task: str) -> str:
-    text = tasks_init.read_text(encoding="utf-8")
+def with_task(text: str, package: str, act: str, task: str, where: Path) -> str:
+    """An act's tasks ``__init__`` that also imports (and so registers) ``task``."""
     module = re.escape(f"{package}.acts.{act}.tasks")
-    text = _add_to_import(
-        text,
-        rf"^from {module} import (?P<names>[\w, ]+)$",
-        task,
-        tasks_init,
-        f"from {package}.acts.{act}.tasks import ...",
-    )
+    shown = f"from {package}.acts.{act}.tasks import ..."
+    text = _add_to_import(text, rf"^from {module} import (?P<names>[\w, ]+)$", task, where, shown)
     listed = re.search(r"^__all__ = \[(?P<names>[^\]]*)\]$", text, re.MULTILINE)
     if listed is None:
-        raise NameRefused(f"{tasks_init} has no '__all__ = [...]' line to list {task!r} in; add it by hand")
+        raise NameRefused(f"{where} has no '__all__ = [...]' line to list {task!r} in; add it by hand")
     names = sorted({*re.findall(r'"(\w+)"', listed.group("names")), task})
     return text[: listed.start("names")] + ", ".join(f'"{n}"' for n in names) + text[listed.end("names") :]
 
@@ -174,7 +165,8 @@ def add_scene(project: Project, act: str, scene: str) -> list[Path]:
     folder = _existing_act(project, act)
     plan = Plan(project)
     plan.add(builtin("scene").render(_answers(project, act) | _scene_answers(part_name("a scene", scene))))
-    plan.edit(folder / "__init__.py", _aggregate_scene(folder / "__init__.py", scene))
+    init = folder / "__init__.py"
+    plan.edit(init, with_scene(init.read_text(encoding="utf-8"), scene, init))
     return plan.carry_out()
 
 
@@ -185,7 +177,8 @@ def add_task(project: Project, act: str, task: str) -> list[Path]:
     plan.add(builtin("task").render(_answers(project, act, task=part_name("a task", task))))
     tasks_init = folder / "tasks" / "__init__.py"
     if tasks_init.is_file():
-        plan.edit(tasks_init, _register_task(tasks_init, project.package, act, task))
+        text = tasks_init.read_text(encoding="utf-8")
+        plan.edit(tasks_init, with_task(text, project.package, act, task, tasks_init))
     else:
         act_files = builtin("act").render(_answers(project, act, about="", task=task) | _scene_answers(DEFAULT_SCENE))
         plan.add({path: text for path, text in act_files.items() if path.endswith("/tasks/__init__.py")})

@@ -1,0 +1,88 @@
+"""theatre update: a later template version merged into a generated project that has local edits."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+from tests.command_line import theatre
+from theatre.generation.render import builtin
+
+
+def _template(tmp_path: Path, name: str) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(builtin("project").root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _replace_first_line(path: Path, line: str) -> str:
+    first, rest = path.read_text().split("\n", 1)
+    path.write_text(f"{line}\n{rest}")
+    return first
+
+
+def test_a_new_template_version_comes_in_beside_local_edits_and_conflicts_are_listed(tmp_path: Path) -> None:
+    old = _template(tmp_path, "template-0.2")
+    project = tmp_path / "shop"
+    assert theatre("new", project, "--no-input", "--no-install", "--template", old).exit_code == 0
+
+    # Local edits: one where the template will not change, one on the very line it will change.
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nOur own notes on deploying the shop.\n")
+    _replace_first_line(project / "Procfile", "api: uvicorn shop.api:app --port 9000")
+
+    new = _template(tmp_path, "template-0.3")
+    (new / "template.toml").write_text('version = "0.3.0"\n')
+    files = new / "files"
+    (files / "README.md").write_text("> Made from the theatre template.\n\n" + (files / "README.md").read_text())
+    _replace_first_line(files / "Procfile", "api: uvicorn {{ package }}.api:app --workers 2")
+    (files / "CHANGELOG.md").write_text("# {{ project }}: changes\n")
+    (files / ".dockerignore").unlink()
+
+    updated = theatre("update", "--project", project, "--template", new)
+    assert updated.exit_code == 1, updated.output + updated.errors
+    assert "template 0.2.0 -> 0.3.0" in updated.output
+    assert "merged with your edits: README.md" in updated.output
+    assert "CONFLICT: Procfile" in updated.output
+    assert "added: CHANGELOG.md" in updated.output
+    assert "removed: .dockerignore" in updated.output
+    assert "1 files have conflicts" in updated.errors
+
+    text = readme.read_text()
+    assert text.startswith("> Made from the theatre template.\n")
+    assert text.endswith("Our own notes on deploying the shop.\n")
+    procfile = (project / "Procfile").read_text()
+    assert "<<<<<<< yours\napi: uvicorn shop.api:app --port 9000\n" in procfile
+    assert "=======\napi: uvicorn shop.api:app --workers 2\n>>>>>>> template 0.3.0\n" in procfile
+    assert (project / "CHANGELOG.md").read_text() == "# shop: changes\n"
+    assert not (project / ".dockerignore").exists()
+
+    record = tomllib.loads((project / ".theatre/template.toml").read_text())
+    assert record["version"] == "0.3.0"
+    assert (project / ".theatre/baseline/CHANGELOG.md").is_file()
+    again = theatre("update", "--project", project, "--template", new)
+    assert again.exit_code == 0
+    assert "nothing to bring in" in again.output
+
+
+def test_a_file_edited_here_and_dropped_by_the_template_is_kept(tmp_path: Path) -> None:
+    old = _template(tmp_path, "template-0.2")
+    project = tmp_path / "shop"
+    theatre("new", project, "--no-input", "--no-install", "--template", old)
+    (project / ".dockerignore").write_text("everything-we-ignore\n")
+    new = _template(tmp_path, "template-0.3")
+    (new / "template.toml").write_text('version = "0.3.0"\n')
+    (new / "files/.dockerignore").unlink()
+
+    updated = theatre("update", "--project", project, "--template", new)
+    assert updated.exit_code == 0
+    assert "kept as you have it: .dockerignore" in updated.output
+    assert (project / ".dockerignore").read_text() == "everything-we-ignore\n"
+
+
+def test_a_project_theatre_did_not_make_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'hand-made'\n")
+    refused = theatre("update", "--project", tmp_path)
+    assert refused.exit_code == 2
+    assert "theatre new did not make it" in refused.errors
