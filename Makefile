@@ -45,8 +45,9 @@ test-embedded: install
 test-theatre: install  ## theatre's own suite (its fixture projects; no services)
 	cd theatre && ../$(BIN)/pytest
 
-test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1
+test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1, and a new project's too
 	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
+	cd theatre && THEATRE_TEST_SERVICES=1 ../$(BIN)/pytest tests/test_generated_project.py
 
 lint: install
 	$(BIN)/ruff check src tests theatre bench
