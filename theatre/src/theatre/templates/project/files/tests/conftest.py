@@ -105,6 +105,10 @@ def worker(database: None, task_log: TaskLog) -> Iterator[Any]:
     """A real Celery worker in a thread (solo pool), consuming from the configured broker: not eager mode."""
     celery_app.loader.import_default_modules()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+        if running.hub is not None:
+            # The event loop (RabbitMQ) sleeps up to 10 s between rounds when no timer is due; in a thread nothing
+            # else wakes it to take the next message after a late ack, or to notice that the run is over.
+            running.hub.call_repeatedly(0.1, lambda: None)  # type: ignore[attr-defined]
         yield running
     with celery_app.connection_for_write() as connection:
         connection.default_channel.queue_delete(get_settings().task_queue)  # type: ignore[attr-defined]
