@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def task_modules() -> list[str]:
-    """``{{ package }}.acts.<act>.tasks`` for every act with a tasks package, found on disk without importing it."""
+    """The tasks package of every act, found on disk without importing anything."""
     acts = sorted(init.parent.parent.name for init in ACTS.glob("*/tasks/__init__.py"))
     return [f"{{ package }}.acts.{act}.tasks" for act in acts]
 

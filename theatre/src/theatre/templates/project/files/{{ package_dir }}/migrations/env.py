@@ -1,4 +1,4 @@
-"""Alembic environment: the database URL comes from the settings ({{ env_prefix }}_DATABASE_URL), never alembic.ini."""
+"""Alembic environment: the database URL comes from the settings (``db.sync_engine``), never from alembic.ini."""
 
 from __future__ import annotations
 
