@@ -30,7 +30,8 @@ def task_modules() -> list[str]:
 
 def celery_config() -> dict[str, Any]:
     settings = get_settings()
-    broker_url, config = settings.broker_url, dict[str, Any]()
+    broker_url = settings.broker_url
+    config: dict[str, Any] = {}
     if broker_url.startswith(EMBEDDED_BROKER):
         config["broker_transport"] = "{{ package }}.adapters.embedded_broker:Transport"
         broker_url = broker_url.removeprefix(EMBEDDED_BROKER)

@@ -36,6 +36,14 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody, "description": HTTPStatus(status).phrase} for status in statuses}
 
 
+def _code_for(status_code: int) -> str:
+    """``not_found`` for 404, ``method_not_allowed`` for 405...: the status's phrase as an identifier."""
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
 def _answer(status_code: int, body: ErrorBody, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status_code, headers=headers)
 
@@ -43,7 +51,7 @@ def _answer(status_code: int, body: ErrorBody, headers: Mapping[str, str] | None
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, StarletteHTTPException):
         raise error
-    code = getattr(error, "code", None) or HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+    code = getattr(error, "code", None) or _code_for(error.status_code)
     return _answer(error.status_code, ErrorBody(detail=str(error.detail), code=code), error.headers)
 
 
