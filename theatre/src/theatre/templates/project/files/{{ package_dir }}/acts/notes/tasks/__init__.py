@@ -1,0 +1,5 @@
+"""Act ``notes``'s background work, registered on ``{{ package }}.celery:app`` when a worker imports this package."""
+
+from {{ package }}.acts.notes.tasks import word_count
+
+__all__ = ["word_count"]

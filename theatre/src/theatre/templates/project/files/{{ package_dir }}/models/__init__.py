@@ -1,0 +1,6 @@
+"""SQLAlchemy models, one module per aggregate; importing this package registers every table on ``Base``."""
+
+from {{ package }}.models.base import Base
+from {{ package }}.models.note import Note
+
+__all__ = ["Base", "Note"]

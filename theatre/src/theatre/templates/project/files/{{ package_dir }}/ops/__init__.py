@@ -1,0 +1,1 @@
+"""Operating the service, apart from serving: the ``{{ project }}`` command."""

@@ -1,0 +1,1 @@
+"""Pydantic payloads the API reads and writes, one module per act's vocabulary."""
