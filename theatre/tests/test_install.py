@@ -1,5 +1,6 @@
 """The acceptance test of the distribution: pip installs theatre alone in a fresh environment, and from there it
-checks chorus (a copy of its sources) with the repository's interpreter, which has chorus's dependencies."""
+checks chorus (a copy of its sources) with the repository's interpreter, which has chorus's dependencies, and
+starts a project from the templates the wheel carries."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def test_pip_installs_theatre_and_it_checks_chorus_in_chorus_own_interpreter(tmp
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"theatre: chorus is clean ({len(RULES)} rules ran;" in check.stdout  # every rule ran, none not run
+
+    # Its templates travel in the wheel, dotfiles included: a project can be started from the installed theatre.
+    made = subprocess.run(
+        [theatre, "new", tmp_path / "shop", "--no-input", "--no-install"], capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stderr
+    for path in (".ci/run", ".gitignore", ".dockerignore", "src/shop/acts/notes/__init__.py", ".theatre/template.toml"):
+        assert (tmp_path / "shop" / path).is_file(), path

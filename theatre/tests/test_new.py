@@ -61,7 +61,8 @@ def test_a_render_holds_the_layout_and_records_what_made_it(tmp_path: Path) -> N
     for path in ("Makefile", "README.md", "Dockerfile", "compose.yaml", ".ci/run", "pyproject.toml"):
         assert (project / path).is_file(), path
     assert (project / ".ci/run").stat().st_mode & 0o111
-    leftovers = [p for p in project.rglob("*") if "{{" in p.name or "{{ " in p.read_text(errors="replace")]
+    files = [p for p in project.rglob("*") if p.is_file()]
+    leftovers = [p for p in files if "{{ " in p.as_posix() or "{{ " in p.read_text(errors="replace")]
     assert leftovers == []
     for source in project.rglob("*.py"):
         compile(source.read_text(), str(source), "exec")

@@ -17,7 +17,7 @@ import click
 from theatre import __version__
 from theatre.commands.check import Options, record_baseline, run_check
 from theatre.facts.graph import GraphError
-from theatre.facts.project import UsageError, locate, resolve_probe_settings
+from theatre.facts.project import UsageError, locate, project_root, resolve_probe_settings
 from theatre.probes.launcher import ProbeError
 from theatre.rules.catalogue import RULES
 
@@ -382,8 +382,7 @@ def update(template: Path | None, project: Path | None) -> None:
     from theatre.generation.render import Template, TemplateError, builtin
 
     try:
-        root = locate(None, project).root
-        done = bring(root, Template(template) if template else builtin("project"))
+        done = bring(project_root(project), Template(template) if template else builtin("project"))
     except (UsageError, RecordError, TemplateError, MergeUnavailable) as error:
         _fail(error)
     click.echo(f"theatre: template {done.old_version} -> {done.new_version}")

@@ -91,10 +91,11 @@ def _mount_act(project: Project, act: str) -> tuple[Path, str]:
     text = _add_to_import(
         text, rf"^from {package}\.acts import (?P<names>[\w, ]+)$", act, api, "from <package>.acts import ..."
     )
-    loop = re.search(r"^for act in \((?P<names>[\w, ]+?),?\):$", text, re.MULTILINE)
+    loop = re.search(r"^for act in \((?P<names>[\w, ]+)\):$", text, re.MULTILINE)
     if loop is None:
         raise NameRefused(f"{api} has no line like 'for act in (...):' to mount {act!r} in; add it by hand")
-    return api, text[: loop.start("names")] + f"{loop.group('names')}, {act}" + text[loop.end("names") :]
+    mounted = [*(name.strip() for name in loop.group("names").split(",") if name.strip()), act]
+    return api, text[: loop.start("names")] + ", ".join(mounted) + text[loop.end("names") :]
 
 
 def _include_tasks(project: Project, act: str) -> tuple[Path, str] | None:

@@ -142,19 +142,23 @@ def _find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def project_root(project_dir: Path | None = None) -> Path:
+    """``project_dir`` as given, else the folder of the nearest pyproject above the working directory."""
+    if project_dir is not None:
+        if not project_dir.is_dir():
+            raise UsageError(f"{project_dir} is not a directory")
+        return project_dir.resolve()
+    pyproject = _find_pyproject(Path(os.getcwd()).resolve())
+    return pyproject.parent if pyproject else Path(os.getcwd()).resolve()
+
+
 def locate(package: str | None = None, project_dir: Path | None = None) -> Project:
     """The project to check: ``project_dir`` as given, else the nearest pyproject above the working directory.
 
     The package folder is looked for in ``src/`` first, then beside the pyproject (the two usual layouts).
     """
-    if project_dir is not None:
-        if not project_dir.is_dir():
-            raise UsageError(f"{project_dir} is not a directory")
-        root = project_dir.resolve()
-        pyproject: Path | None = root / "pyproject.toml" if (root / "pyproject.toml").is_file() else None
-    else:
-        pyproject = _find_pyproject(Path(os.getcwd()).resolve())
-        root = pyproject.parent if pyproject else Path(os.getcwd()).resolve()
+    root = project_root(project_dir)
+    pyproject = root / "pyproject.toml" if (root / "pyproject.toml").is_file() else None
     settings = read_settings(pyproject) if pyproject else Settings()
     name = package or settings.package
     if not name:

@@ -1,4 +1,4 @@
-"""Act ``accounts``'s background work, registered on ``chorus.celery:app`` when a worker imports this package."""
+"""Act ``accounts``'s background work, registered on the Celery app when a worker imports this package."""
 
 from chorus.acts.accounts.tasks import erasure
 

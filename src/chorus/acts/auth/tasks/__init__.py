@@ -1,4 +1,4 @@
-"""Act ``auth``'s background work, registered on ``chorus.celery:app`` when a worker imports this package."""
+"""Act ``auth``'s background work, registered on the Celery app when a worker imports this package."""
 
 from chorus.acts.auth.tasks import cleanup, mail
 

@@ -1,4 +1,4 @@
-"""Act ``message``'s background work, registered on ``chorus.celery:app`` when a worker imports this package."""
+"""Act ``message``'s background work, registered on the Celery app when a worker imports this package."""
 
 from chorus.acts.message.tasks import digest
 

@@ -1,4 +1,4 @@
-"""Act ``thread``'s background work, registered on ``chorus.celery:app`` when a worker imports this package."""
+"""Act ``thread``'s background work, registered on the Celery app when a worker imports this package."""
 
 from chorus.acts.thread.tasks import event_purge
 

@@ -1,4 +1,4 @@
-"""Act ``{{ act }}``'s background work, registered on ``{{ package }}.celery:app`` when a worker imports this package."""
+"""Act ``{{ act }}``'s background work, registered on the Celery app when a worker imports this package."""
 
 from {{ package }}.acts.{{ act }}.tasks import {{ task }}
 

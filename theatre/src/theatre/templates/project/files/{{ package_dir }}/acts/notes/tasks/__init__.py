@@ -1,4 +1,4 @@
-"""Act ``notes``'s background work, registered on ``{{ package }}.celery:app`` when a worker imports this package."""
+"""Act ``notes``'s background work, registered on the Celery app when a worker imports this package."""
 
 from {{ package }}.acts.notes.tasks import word_count
 
