@@ -100,6 +100,10 @@ def worker(database: None) -> Iterator[Any]:
     """A real Celery worker in a thread, consuming from the configured broker."""
     celery_app.loader.import_default_modules()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+        if running.hub is not None:
+            # With RabbitMQ the worker's event loop sleeps up to 10 s when no timer is due; in a thread nothing else
+            # wakes it to take the next message after a late ack (a mail waited past its test's 15 s once in CI).
+            running.hub.call_repeatedly(0.1, lambda: None)
         yield running
     with celery_app.connection_for_write() as connection:
         connection.default_channel.queue_delete(get_settings().task_queue)
