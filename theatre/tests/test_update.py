@@ -47,7 +47,7 @@ def test_a_new_template_version_comes_in_beside_local_edits_and_conflicts_are_li
     assert "CONFLICT: Procfile" in updated.output
     assert "added: CHANGELOG.md" in updated.output
     assert "removed: .dockerignore" in updated.output
-    assert "1 files have conflicts" in updated.errors
+    assert "conflicts in 1 file: resolve the marked lines" in updated.errors
 
     text = readme.read_text()
     assert text.startswith("> Made from the theatre template.\n")

@@ -399,5 +399,6 @@ def update(template: Path | None, project: Path | None) -> None:
     if done.changed_nothing:
         click.echo("theatre: nothing to bring in")
     if done.conflicts:
-        click.echo(f"theatre: {len(done.conflicts)} files have conflicts: resolve the marked lines", err=True)
+        files = "1 file" if len(done.conflicts) == 1 else f"{len(done.conflicts)} files"
+        click.echo(f"theatre: conflicts in {files}: resolve the marked lines", err=True)
         sys.exit(EXIT_FINDINGS)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from theatre.generation.render import SKIPPED
+
 FOLDER = ".theatre"
 RECORD = "template.toml"
 BASELINE = "baseline"
@@ -61,9 +63,7 @@ def read_record(root: Path) -> Record:
     if not isinstance(version, str) or not isinstance(answers, dict):
         raise RecordError(f"{path} needs a version and an [answers] table")
     baseline_dir = root / FOLDER / BASELINE
-    baseline = {
-        path.relative_to(baseline_dir).as_posix(): path.read_text(encoding="utf-8")
-        for path in sorted(baseline_dir.rglob("*"))
-        if path.is_file()
-    }
+    files = (path for path in sorted(baseline_dir.rglob("*")) if path.is_file())
+    rendered = (path for path in files if not SKIPPED & set(path.relative_to(baseline_dir).parts))  # tools' caches
+    baseline = {path.relative_to(baseline_dir).as_posix(): path.read_text(encoding="utf-8") for path in rendered}
     return Record(version, {str(key): str(value) for key, value in answers.items()}, baseline)
