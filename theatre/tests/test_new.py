@@ -10,6 +10,7 @@ import pytest
 
 from tests.command_line import theatre
 from theatre import __version__
+from theatre.commands.grow import with_scene
 from theatre.generation.render import builtin
 
 
@@ -75,3 +76,15 @@ def test_a_render_holds_the_layout_and_records_what_made_it(tmp_path: Path) -> N
     assert f"theatre>={major}.{minor},<{major}.{int(minor) + 1}" in str(pyproject["dependency-groups"])
     baseline = project / ".theatre/baseline"
     assert (baseline / "src/shop/api.py").read_text() == (project / "src/shop/api.py").read_text()
+
+
+def test_the_example_act_is_shaped_as_act_add_makes_one(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    theatre("new", project, "--no-input", "--no-install")
+    about = "write a note, read it back; the worker counts its words."
+    answers = {"package": "shop", "package_dir": "src/shop", "act": "notes", "act_path": "notes", "about": about}
+    made = builtin("act").render(answers | {"scene": "reading", "task": "word_count"})
+    init = "src/shop/acts/notes/__init__.py"
+    made[init] = with_scene(made[init], "writing", Path(init))
+    for relative, text in made.items():
+        assert (project / relative).read_text() == text, relative
