@@ -2,7 +2,10 @@
 # migration job from the same image with another command.
 #
 #   docker build -t chorus .
-#   docker run --rm -p 8000:8000 -e CHORUS_ENV=production -e CHORUS_SECRET_KEY=... chorus
+#   docker run --rm -p 8000:8000 -e CHORUS_SECRET_KEY=... chorus
+#
+# The image runs in production mode: without CHORUS_SECRET_KEY (or with a guessable one) every process refuses to
+# start, and /docs and /openapi.json answer 404 unless CHORUS_API_DOCS=true.
 
 # ---- builder: resolve the locked runtime dependencies and install chorus (not editable) into /app/.venv ----
 FROM python:3.11-slim AS builder
@@ -35,6 +38,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM python:3.11-slim AS runtime
 
 ENV PATH="/app/.venv/bin:$PATH" \
+    CHORUS_ENV=production \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 
@@ -58,4 +62,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
 
-CMD ["uvicorn", "chorus.api:app", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# No proxy headers believed by uvicorn (chorus trusts X-Forwarded-For only from CHORUS_TRUSTED_PROXIES), and h11 with
+# a 16 KiB bound on a request head still being received (httptools has none: it buffered a 64 MiB header whole).
+CMD ["uvicorn", "chorus.api:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers", \
+     "--http", "h11", "--h11-max-incomplete-event-size", "16384"]

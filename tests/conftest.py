@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,9 @@ _scratch = Path(tempfile.mkdtemp(prefix="chorus-tests-"))
 os.environ.update(
     {
         "CHORUS_ENV": "test",
-        "CHORUS_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        # Random per run, never a key written in the repository; the API processes some tests start inherit it, so
+        # tokens issued here are valid there (test mode alone would give each process a key of its own).
+        "CHORUS_SECRET_KEY": secrets.token_urlsafe(48),
         "CHORUS_MAIL_DIR": str(_scratch / "mail"),
         # A queue of this run's own, so two runs against one RabbitMQ never consume each other's tasks.
         "CHORUS_TASK_QUEUE": f"chorus-tests-{uuid.uuid4().hex[:12]}",

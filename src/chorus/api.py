@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, Response, status
+from fastapi import FastAPI, Request, Response, status
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -17,7 +19,7 @@ from chorus.adapters.hub import close_hub
 from chorus.celery import app as celery_app
 from chorus.config import get_settings
 from chorus.db import async_engine
-from chorus.web import RequestBodyLimit, documented, install_error_handlers
+from chorus.web import ForwardedClient, Problem, RequestBodyLimit, SecurityHeaders, documented, install_error_handlers
 
 READY_TIMEOUT_SECONDS = 2
 MAX_BODY_BYTES = 1024 * 1024
@@ -52,9 +54,51 @@ app = FastAPI(
     lifespan=lifespan,
     separate_input_output_schemas=False,
     generate_unique_id_function=lambda route: route.name,
+    # Served by the routes below, which ask the settings at request time (CHORUS_API_DOCS; off in production).
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
 )
 install_error_handlers(app)
+# The last added runs first: headers on every answer, then the client address, then the body limit.
 app.add_middleware(RequestBodyLimit, max_bytes=MAX_BODY_BYTES)
+app.add_middleware(ForwardedClient, trusted=lambda: get_settings().trusted_proxies)
+app.add_middleware(SecurityHeaders)
+
+
+def _docs_served(request: Request) -> str:
+    """The mount prefix for the docs pages' links, or 404 when CHORUS_API_DOCS (or production) turns them off."""
+    if not get_settings().serves_api_docs:
+        raise Problem(404, "Not Found", "not_found")
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+@app.get("/openapi.json", include_in_schema=False)
+async def openapi_document(request: Request) -> JSONResponse:
+    _docs_served(request)
+    return JSONResponse(app.openapi())
+
+
+@app.get("/docs", include_in_schema=False)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    root = _docs_served(request)
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json",
+        title=f"{app.title} - Swagger UI",
+        oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+    )
+
+
+@app.get("/docs/oauth2-redirect", include_in_schema=False)
+async def swagger_ui_redirect(request: Request) -> HTMLResponse:
+    _docs_served(request)
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@app.get("/redoc", include_in_schema=False)
+async def redoc(request: Request) -> HTMLResponse:
+    root = _docs_served(request)
+    return get_redoc_html(openapi_url=f"{root}/openapi.json", title=f"{app.title} - ReDoc")
 
 
 @app.get("/health", tags=["operations"], summary="Liveness: the process answers")

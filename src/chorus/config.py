@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
+import os
+import secrets
+import tempfile
+from collections import Counter
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+# Where development mode keeps the key it generated on first start (relative to the directory the process starts in,
+# like the other var/ defaults), so that the API, the worker and the scheduler of `make run` share it.
+DEVELOPMENT_KEY_FILE = Path("var/secret_key")
+
+# The rule a secret key must meet, in every mode (see the README's configuration table).
+MIN_KEY_CHARACTERS = 32
+MIN_KEY_DISTINCT_CHARACTERS = 10
+MIN_KEY_ESTIMATED_BITS = 80
+# Keys once published (the former default printed in the README): refused whatever their estimate.
+PUBLISHED_KEYS = frozenset({"insecure-development-key-change-me"})
+
+TrustedNetwork = IPv4Network | IPv6Network
 
 
 class Environment(StrEnum):
@@ -19,13 +37,64 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+def key_weakness(key: str) -> str | None:
+    """Why ``key`` is too guessable to sign tokens with, or None: a cheap check that catches placeholders and
+    repeated characters, not a proof of randomness."""
+    if key in PUBLISHED_KEYS:
+        return "is a published example value; use a random one"
+    if len(key) < MIN_KEY_CHARACTERS:
+        return f"must be at least {MIN_KEY_CHARACTERS} characters long"
+    counts = Counter(key)
+    if len(counts) < MIN_KEY_DISTINCT_CHARACTERS:
+        return f"must use at least {MIN_KEY_DISTINCT_CHARACTERS} distinct characters"
+    estimate = -sum(count * math.log2(count / len(key)) for count in counts.values())
+    if estimate < MIN_KEY_ESTIMATED_BITS:
+        return f"has too little entropy (about {estimate:.0f} bits, at least {MIN_KEY_ESTIMATED_BITS} required)"
+    return None
+
+
+def generate_key() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@functools.cache
+def _process_key() -> str:
+    """Test mode's key: random, one per process run, never written anywhere."""
+    return generate_key()
+
+
+def _development_key(path: Path = DEVELOPMENT_KEY_FILE) -> str:
+    """The key kept in ``path``, made on first start (mode 0600); concurrent first starts agree on one key."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, candidate = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # created 0600
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(generate_key() + "\n")
+            with contextlib.suppress(FileExistsError):  # another process of `make run` made it first: use theirs
+                os.link(candidate, path)
+        finally:
+            os.unlink(candidate)
+    return path.read_text(encoding="ascii").strip()
+
+
+def _default_secret_key(data: dict[str, Any]) -> SecretStr:
+    """No key set: generated and kept in development, per process in test; production gets none (refused below)."""
+    env = data.get("env")
+    if env is Environment.DEVELOPMENT:
+        return SecretStr(_development_key())
+    if env is Environment.TEST:
+        return SecretStr(_process_key())
+    return SecretStr("")
+
+
 class Settings(BaseSettings):
     """Every setting of the service; each field is one ``CHORUS_<NAME>`` environment variable."""
 
     model_config = SettingsConfigDict(env_prefix="CHORUS_", env_file=".env", extra="ignore", frozen=True)
 
     env: Environment = Environment.DEVELOPMENT
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    secret_key: SecretStr = Field(default_factory=_default_secret_key)
     database_url: str = "sqlite:///var/chorus.sqlite3"
     broker_url: str = "sqla+sqlite:///var/broker.sqlite3"
     task_queue: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")] = "chorus"
@@ -45,16 +114,44 @@ class Settings(BaseSettings):
     digest_delay_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 10
     event_retention_hours: Annotated[int, Field(ge=1)] = 72
 
+    # None: on in development and test, off in production (see `serves_api_docs`).
+    api_docs: bool | None = None
+    # Comma-separated addresses or networks whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: Annotated[tuple[TrustedNetwork, ...], NoDecode] = ()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_guessable_keys(cls, key: SecretStr) -> SecretStr:
+        weakness = key.get_secret_value() and key_weakness(key.get_secret_value())  # unset: refused below
+        if weakness:
+            raise ValueError(f"{weakness} (for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        return key
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            try:
+                return tuple(ip_network(part, strict=False) if isinstance(part, str) else part for part in value)
+            except ValueError as error:
+                raise ValueError(f"expected IP addresses or networks separated by commas: {error}") from None
+        return value
+
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Self:
-        if self.env is Environment.PRODUCTION:
-            key = self.secret_key.get_secret_value()
-            if key == DEFAULT_SECRET_KEY or len(key) < 32:
-                raise ValueError(
-                    "CHORUS_SECRET_KEY: must be set to a random value of at least 32 characters "
-                    "when CHORUS_ENV=production"
-                )
+    def _refuse_a_missing_key_outside_development_and_test(self) -> Self:
+        if not self.secret_key.get_secret_value():
+            raise ValueError(
+                f"CHORUS_SECRET_KEY: must be set when CHORUS_ENV={self.env.value} (a random value of at least "
+                f"{MIN_KEY_CHARACTERS} characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json answer: CHORUS_API_DOCS, else everywhere but production."""
+        return self.env is not Environment.PRODUCTION if self.api_docs is None else self.api_docs
 
 
 class ConfigurationError(RuntimeError):
@@ -64,10 +161,10 @@ class ConfigurationError(RuntimeError):
 def describe(error: ValidationError) -> str:
     lines = []
     for issue in error.errors():
-        field = ".".join(str(part) for part in issue["loc"])
+        field = ".".join(str(part) for part in issue["loc"][:1])
         message = issue["msg"].removeprefix("Value error, ")
         lines.append(f"CHORUS_{field.upper()}: {message}" if field else message)
-    return "invalid configuration:\n  " + "\n  ".join(lines)
+    return "invalid configuration:\n  " + "\n  ".join(dict.fromkeys(lines))
 
 
 @functools.cache

@@ -1,9 +1,12 @@
-"""What every scene shares with the web framework: the request's database session, and errors answered as
-``{"detail": ..., "code": ...}`` with the right 4xx status."""
+"""What every scene shares with the web framework: the request's database session, errors answered as
+``{"detail": ..., "code": ...}`` with the right 4xx status, and the HTTP edge's guards (body limit, the client
+address behind trusted proxies, safe response headers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -103,6 +106,94 @@ class RequestBodyLimit:
 
     def _detail(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"
+
+
+Network = IPv4Network | IPv6Network
+
+
+def _parse_address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def forwarded_client(peer: str, forwarded_for: Iterable[str], trusted: Iterable[Network]) -> str:
+    """The client's address: the immediate peer, unless it is a trusted proxy; then the right-most address in
+    X-Forwarded-For that is not itself a trusted proxy (what lies further left was written by the client)."""
+    networks = tuple(trusted)
+
+    def is_trusted(address: IPv4Address | IPv6Address | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    if not is_trusted(_parse_address(peer)):
+        return peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        address = _parse_address(hop)
+        if address is None:
+            break  # a malformed hop: nothing further left can be believed; keep the last trusted proxy
+        client = str(address)
+        if not is_trusted(address):
+            break
+    return client
+
+
+class ForwardedClient:
+    """Set the ASGI client address from X-Forwarded-For only when the immediate peer is a trusted proxy.
+
+    ``trusted`` is called per request (the settings load on first use, not at import); uvicorn runs with
+    ``--no-proxy-headers`` so that this is the only place a forwarded address is believed."""
+
+    def __init__(self, app: ASGIApp, trusted: Callable[[], Iterable[Network]]) -> None:
+        self.app = app
+        self.trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        trusted = tuple(self.trusted()) if scope["type"] in ("http", "websocket") and client else ()
+        if trusted and client:
+            headers = Headers(scope=scope)
+            forwarded = headers.getlist("x-forwarded-for")
+            address = forwarded_client(client[0], forwarded, trusted)
+            if address != client[0]:
+                scope = dict(scope, client=(address, 0))
+                proto = headers.get("x-forwarded-proto", "").strip().lower()
+                if proto in ("http", "https") and scope["type"] == "http":
+                    scope["scheme"] = proto
+        await self.app(scope, receive, send)
+
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),  # never render a JSON answer as HTML or script
+    (b"referrer-policy", b"no-referrer"),  # no URL (with its ids or query) leaks to another site
+    (b"x-frame-options", b"DENY"),  # nothing here is meant to be framed
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """Add cheap, safe response headers to every answer (no Content-Security-Policy: /docs loads its scripts
+    from a CDN); a header a route set itself is kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
