@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chorus.models.base import Base, utcnow
@@ -20,3 +20,6 @@ class Digest(Base):
     upto_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A digest that cannot be built from its data (not a passing outage) fails once, with the reason, and is skipped.
+    failed_at: Mapped[datetime | None]
+    failure: Mapped[str | None] = mapped_column(String(500))

@@ -2,7 +2,8 @@
 
 Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404); and what other
 acts need to change a thread's rows without writing them: ``number_new_message``, ``move_read_marker``,
-``log_event``, ``publish_event`` and ``commit_and_announce``. Built on first use.
+``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an edited or deleted message's
+earlier text out of the event log). Built on first use.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from chorus.acts.thread.counters import move_read_marker, number_new_message
-    from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event
+    from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event, scrub_message_text
     from chorus.acts.thread.membership import Membership, MyThread
 
     router: APIRouter
@@ -27,6 +28,7 @@ __all__ = [
     "number_new_message",
     "publish_event",
     "router",
+    "scrub_message_text",
 ]
 
 
@@ -51,7 +53,7 @@ def __getattr__(name: str) -> Any:
         from . import counters
 
         value = getattr(counters, name)
-    elif name in ("commit_and_announce", "log_event", "publish_event"):
+    elif name in ("commit_and_announce", "log_event", "publish_event", "scrub_message_text"):
         from . import event_log
 
         value = getattr(event_log, name)

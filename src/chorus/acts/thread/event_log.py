@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -18,6 +19,9 @@ from chorus.adapters.hub import get_hub
 from chorus.models import Thread, ThreadEvent
 
 logger = logging.getLogger(__name__)
+
+# Clocks of two API processes may disagree a little: an edit's event can carry an earlier time than the message.
+CLOCK_SKEW = timedelta(minutes=5)
 
 EventType = Literal["message.created", "message.edited", "message.deleted", "participant.added", "participant.removed"]
 
@@ -53,6 +57,32 @@ async def publish_event(session: AsyncSession, *, thread_id: uuid.UUID, type_: E
     event = await record_event(session, thread_id=thread_id, type_=type_, data=data)
     await commit_and_announce(session, event)
     return event
+
+
+async def scrub_message_text(
+    session: AsyncSession, *, thread_id: uuid.UUID, message_id: uuid.UUID, since: datetime
+) -> int:
+    """Blank the body in the logged events of a message being edited or deleted; how many events were scrubbed.
+
+    Resuming with ``Last-Event-ID`` replays the log, so a deleted body or an edit's earlier text would otherwise
+    come back to anyone for as long as the log keeps it. The events stay (their numbers keep resuming gapless);
+    only the text goes. Call it before logging the edit's own event. ``since`` is when the message was posted,
+    which bounds the scan to the events logged after it.
+    """
+    events = await session.scalars(
+        select(ThreadEvent).where(
+            ThreadEvent.thread_id == thread_id,
+            ThreadEvent.created_at >= since - CLOCK_SKEW,
+            ThreadEvent.type.in_(("message.created", "message.edited")),
+            ThreadEvent.data["id"].as_string() == str(message_id),
+        )
+    )
+    scrubbed = 0
+    for event in events:
+        if event.data.get("body") is not None:
+            event.data = {**event.data, "body": None}  # a new dict: the JSON column tracks assignment, not mutation
+            scrubbed += 1
+    return scrubbed
 
 
 def wire_format(event: ThreadEvent) -> str:

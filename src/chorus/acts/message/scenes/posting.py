@@ -1,4 +1,8 @@
-"""Writing: post a message, edit or delete my own (a deleted message stays as a tombstone without its body)."""
+"""Writing: post a message, edit or delete my own (a deleted message stays as a tombstone without its body).
+
+Editing or deleting also scrubs the message's earlier text from the thread's event log, so replaying it never
+brings back what its author took back.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from chorus.acts.thread import (
     move_read_marker,
     number_new_message,
     publish_event,
+    scrub_message_text,
 )
 from chorus.models import Message, utcnow, uuid7
 from chorus.schema.message import MessageCreate, MessageEdit, MessageOut
@@ -70,6 +75,8 @@ async def edit_message(
     message = await _my_message(membership, session, message_id)
     if message.deleted_at is not None:
         raise Problem(409, "a deleted message cannot be edited", "message_deleted")
+    # The earlier text leaves the event log with the edit: a replay shows only what the message says now.
+    await scrub_message_text(session, thread_id=message.thread_id, message_id=message.id, since=message.created_at)
     message.body = body.body
     message.edited_at = utcnow()
     out = MessageOut.model_validate(message)
@@ -87,6 +94,7 @@ async def delete_message(message_id: uuid.UUID, membership: MyThread, session: D
     message = await _my_message(membership, session, message_id)
     if message.deleted_at is not None:
         return  # already a tombstone: deleting again changes nothing
+    await scrub_message_text(session, thread_id=message.thread_id, message_id=message.id, since=message.created_at)
     message.body = None
     message.deleted_at = utcnow()
     data = {"id": str(message.id), "deleted_at": message.deleted_at.isoformat()}

@@ -4,15 +4,23 @@ A sweep (every minute) finds participants whose oldest unread, not yet mailed me
 ``CHORUS_DIGEST_DELAY_MINUTES`` and queues one digest each, covering everything unread up to now. The digest
 is recorded under (thread, recipient, last message covered) before it is mailed, so a redelivered task or a
 second sweep never sends it twice.
+
+A digest that fails on its data (anything but a passing outage of the mail server, the disk or the database) fails
+once: its record is marked failed with the reason and the participant counts as notified, so no sweep queues it
+again. Outages are retried with backoff. Names and titles are flattened to one visible line before they go into a
+mail, so rows stored before single-line fields were enforced cannot break a header.
 """
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 import uuid
 from datetime import timedelta
 from html import escape
 
 from sqlalchemy import and_, case, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from chorus.celery import app
@@ -23,6 +31,24 @@ from chorus.models import Digest, Message, Participant, Thread, User, utcnow
 MESSAGES_IN_DIGEST = 20
 EXCERPT_CHARS = 300
 SWEEP_BATCH = 1000
+FAILURE_CHARS = 500
+# Passing outages: SMTP errors are OSErrors, as are a full disk and a refused connection; then the database's own.
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+
+logger = logging.getLogger(__name__)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one visible line: separators and controls become spaces, format characters (bidi overrides,
+    zero-width spaces) go, but for the joiner that spells emoji."""
+    return "".join(_flatten(ch) for ch in text)
+
+
+def _flatten(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cs", "Zl", "Zp"):
+        return " "
+    return "" if category == "Cf" and ch != "\u200d" else ch
 
 
 @app.task(name="message.send_unread_digests")
@@ -67,15 +93,50 @@ def _claim(
         digest = Digest(thread_id=thread_id, user_id=user_id, upto_seq=upto_seq)
         session.add(digest)
         session.flush()
-    return (participant, digest) if digest.sent_at is None else None
+    return (participant, digest) if digest.sent_at is None and digest.failed_at is None else None
 
 
-@app.task(name="message.send_digest", autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@app.task(name="message.send_digest", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=8)
 def send_digest(thread_id: str, user_id: str, upto_seq: int) -> bool:
-    """Mail one digest; False when it was not owed (already sent, or read in the meantime)."""
+    """Mail one digest; False when it was not owed (already sent, read in the meantime, or failed on its data)."""
+    try:
+        thread_uuid, user_uuid = uuid.UUID(thread_id), uuid.UUID(user_id)
+    except ValueError:
+        logger.error("digest task with malformed ids %r, %r: dropped", thread_id, user_id)
+        return False
+    try:
+        return _mail_digest(thread_uuid, user_uuid, upto_seq)
+    except TRANSIENT_ERRORS:
+        raise  # retried with backoff; the next sweep queues it again if the retries run out
+    except Exception as error:
+        logger.exception(
+            "digest of thread %s for %s up to %d failed on its data: recorded, not retried",
+            thread_id,
+            user_id,
+            upto_seq,
+        )
+        _record_failure(thread_uuid, user_uuid, upto_seq, f"{type(error).__name__}: {error}")
+        return False
+
+
+def _record_failure(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int, reason: str) -> None:
+    """Mark the digest failed and the participant notified up to it, so no sweep queues it again."""
+    with task_session() as session:
+        claimed = _claim(session, thread_id, user_id, upto_seq)
+        if claimed is None:
+            session.rollback()
+            return
+        participant, digest = claimed
+        digest.failed_at = utcnow()
+        digest.failure = reason[:FAILURE_CHARS]
+        participant.notified_seq = max(participant.notified_seq, upto_seq)
+        session.commit()
+
+
+def _mail_digest(thread_uuid: uuid.UUID, user_uuid: uuid.UUID, upto_seq: int) -> bool:
     from chorus.adapters.mailer import Mail, deliver
 
-    thread_uuid, user_uuid = uuid.UUID(thread_id), uuid.UUID(user_id)
+    thread_id, user_id = str(thread_uuid), str(user_uuid)
     with task_session() as session:
         claimed = _claim(session, thread_uuid, user_uuid, upto_seq)
         if claimed is None:
@@ -98,14 +159,17 @@ def send_digest(thread_id: str, user_id: str, upto_seq: int) -> bool:
             .limit(MESSAGES_IN_DIGEST)
         ).all()
         count = upto_seq - since
-        lines = [f"{author or 'Someone'}: {(body or '')[:EXCERPT_CHARS]}" for body, author in reversed(unread)]
-        intro = f"{count} unread message{'s' if count != 1 else ''} in “{thread.title}”:"
+        title, name = one_line(thread.title), one_line(recipient.display_name)
+        lines = [
+            f"{one_line(author or 'Someone')}: {(body or '')[:EXCERPT_CHARS]}" for body, author in reversed(unread)
+        ]
+        intro = f"{count} unread message{'s' if count != 1 else ''} in “{title}”:"
         link = f"{get_settings().public_url}/threads/{thread_id}"
         mail = Mail(
             to=recipient.email,
-            subject=f"{count} unread in {thread.title}",
-            text=f"Hello {recipient.display_name},\n\n{intro}\n\n" + "\n".join(lines) + f"\n\nRead them: {link}\n",
-            html=f"<p>Hello {escape(recipient.display_name)},</p><p>{escape(intro)}</p><ul>"
+            subject=f"{count} unread in {title}",
+            text=f"Hello {name},\n\n{intro}\n\n" + "\n".join(lines) + f"\n\nRead them: {link}\n",
+            html=f"<p>Hello {escape(name)},</p><p>{escape(intro)}</p><ul>"
             + "".join(f"<li>{escape(line)}</li>" for line in lines)
             + f'</ul><p><a href="{escape(link)}">Read them</a></p>',
         )
