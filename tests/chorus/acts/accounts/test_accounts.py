@@ -243,16 +243,6 @@ def test_lookup_treats_percent_and_underscore_literally(client: TestClient, regi
     assert _find(client, ada, "_") == []
 
 
-@pytest.mark.parametrize(
-    ("method", "url"),
-    [
-        ("GET", "/accounts/me"),
-        ("PATCH", "/accounts/me"),
-        ("DELETE", "/accounts/me"),
-        ("GET", "/accounts?q=ada"),
-        ("GET", f"/accounts/{uuid.uuid4()}"),
-    ],
-)
 def test_deleting_my_account_without_my_password_is_refused(client: TestClient, register: Any) -> None:
     ada = register("Ada Lovelace")
     wrong = _delete_me(client, ada, password="not my password at all")
@@ -273,6 +263,16 @@ def test_deleting_my_account_ends_my_access_at_once_and_erases_my_sessions(clien
     assert _wait_until_erased(ada.id)["tokens"] == 0  # refresh tokens, mail tokens and sessions (client, address)
 
 
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "/accounts/me"),
+        ("PATCH", "/accounts/me"),
+        ("DELETE", "/accounts/me"),
+        ("GET", "/accounts?q=ada"),
+        ("GET", f"/accounts/{uuid.uuid4()}"),
+    ],
+)
 def test_every_accounts_scene_is_401_without_a_token(client: TestClient, method: str, url: str) -> None:
     response = client.request(method, url, json={"bio": "x"} if method == "PATCH" else None)
     assert response.status_code == 401
