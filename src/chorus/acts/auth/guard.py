@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import aclosing
 from typing import Annotated
 
 from fastapi import Depends
@@ -39,10 +38,11 @@ CurrentSession = Annotated[AccessClaims, Depends(access_claims)]
 async def access_is_live(claims: AccessClaims) -> bool:
     """Whether a token's session and credential version still hold, for a long-lived connection (a stream) to
     re-check between deliveries; it shares the request guard's cache, so asking often costs no query."""
-    async with aclosing(session_scope()) as sessions:
-        async for session in sessions:
-            return await session_is_live(session, claims)
-    return False  # pragma: no cover - session_scope always yields once
+    scope = session_scope()
+    try:
+        return await session_is_live(await anext(scope), claims)
+    finally:
+        await scope.aclose()  # type: ignore[attr-defined]
 
 
 def holder(user: User | None, claims: AccessClaims) -> User:
