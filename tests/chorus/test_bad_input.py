@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chorus.acts.auth.tokens import read_access_token
 from chorus.api import app
 from chorus.config import get_settings
 from chorus.db import sync_engine
@@ -180,7 +181,9 @@ AUTHENTICATED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/auth/password/change"): {"json": {"current_password": PASSWORD, "new_password": "a brand new password"}},
     ("GET", "/accounts/me"): {},
     ("PATCH", "/accounts/me"): {"json": {"display_name": "Mallory"}},
-    ("DELETE", "/accounts/me"): {},
+    ("DELETE", "/accounts/me"): {"json": {"password": PASSWORD}},
+    ("GET", "/auth/sessions"): {},
+    ("DELETE", "/auth/sessions/{session_id}"): {},
     ("GET", "/accounts"): {"params": {"q": "ada"}},
     ("GET", "/accounts/{account_id}"): {},
     ("POST", "/threads"): {"json": {"title": "Mallory's", "participant_ids": ["{bob}"]}},
@@ -505,6 +508,7 @@ TOO_LARGE_CASES = [
     too_large("POST", "/auth/password/reset", "new_password", {"token": TOKEN}),
     too_large("POST", "/auth/password/change", "new_password", {"current_password": PASSWORD}),
     too_large("PATCH", "/accounts/me", "bio", {}),
+    too_large("DELETE", "/accounts/me", "password", {}),
     too_large("POST", "/threads", "title", {}),
     too_large("PATCH", THREAD, "title", {}),
     too_large("POST", PARTICIPANTS, "user_id", {}),
@@ -540,6 +544,7 @@ class Cast:
                 ("{cy}", self.cy.id),
                 ("{thread_id}", self.thread_id),
                 ("{message_id}", self.message_id),
+                ("{session_id}", read_access_token(self.ada.access_token).session_id),
             ):
                 value = value.replace(name, str(id_))
             return value
