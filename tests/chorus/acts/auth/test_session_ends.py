@@ -3,7 +3,6 @@ version, the session list, the absolute lifetime, and the headers and mails arou
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from datetime import timedelta
@@ -145,9 +144,10 @@ def test_a_credential_version_bumped_by_another_process_stops_tokens_within_the_
 def test_access_is_live_follows_the_session(client: TestClient, register: Any) -> None:
     person: Person = register()
     claims = read_access_token(person.access_token)
-    assert asyncio.run(auth.access_is_live(claims)) is True
+    assert client.portal is not None  # the app's event loop, that of the database pool
+    assert client.portal.call(auth.access_is_live, claims) is True
     assert client.post("/auth/logout", json={"refresh_token": person.refresh_token}).status_code == 204
-    assert asyncio.run(auth.access_is_live(claims)) is False
+    assert client.portal.call(auth.access_is_live, claims) is False
 
 
 def test_refresh_never_carries_a_session_past_its_absolute_lifetime(client: TestClient, register: Any) -> None:
