@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from chorus.acts.auth.password_hashing import hash_password
 from chorus.acts.auth.tokens import AccessClaims, issue_access_token
 from chorus.db import sync_engine
-from chorus.models import User, utcnow
+from chorus.models import LoginSession, User, utcnow
 
 PASSWORD = "correct horse battery staple"
 TOKEN_LINE = re.compile(r"^token: (\S+)$", re.MULTILINE)
@@ -96,5 +97,9 @@ def make_person(name: str = "Ada Lovelace") -> Person:
         session.add(user)
         session.flush()
         user_id, version = user.id, user.session_version
-    token, _ = issue_access_token(AccessClaims(user_id, uuid.uuid4(), version))
+        login = LoginSession(user_id=user_id, expires_at=utcnow() + timedelta(days=1))  # what logging in opens
+        session.add(login)
+        session.flush()
+        session_id = login.id
+    token, _ = issue_access_token(AccessClaims(user_id, session_id, version))
     return Person(user_id, email, PASSWORD, token, refresh_token="")

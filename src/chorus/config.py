@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     login_throttle_minutes: Annotated[int, Field(ge=1)] = 15
     digest_delay_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 10
     event_retention_hours: Annotated[int, Field(ge=1)] = 72
+    # How stale a process's view of a session may be: an ended session's access tokens stop within this bound.
+    session_check_seconds: Annotated[float, Field(ge=0, le=60)] = 5
+    # A login's absolute lifetime: refreshing never carries a session past it.
+    session_max_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
     # None: on in development and test, off in production (see `serves_api_docs`).
     api_docs: bool | None = None

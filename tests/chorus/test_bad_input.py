@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chorus.acts.auth.tokens import read_access_token
 from chorus.api import app
 from chorus.config import get_settings
 from chorus.db import sync_engine
@@ -180,7 +181,9 @@ AUTHENTICATED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/auth/password/change"): {"json": {"current_password": PASSWORD, "new_password": "a brand new password"}},
     ("GET", "/accounts/me"): {},
     ("PATCH", "/accounts/me"): {"json": {"display_name": "Mallory"}},
-    ("DELETE", "/accounts/me"): {},
+    ("DELETE", "/accounts/me"): {"json": {"password": PASSWORD}},
+    ("GET", "/auth/sessions"): {},
+    ("DELETE", "/auth/sessions/{session_id}"): {},
     ("GET", "/accounts"): {"params": {"q": "ada"}},
     ("GET", "/accounts/{account_id}"): {},
     ("POST", "/threads"): {"json": {"title": "Mallory's", "participant_ids": ["{bob}"]}},
@@ -219,7 +222,7 @@ VALIDATION_CASES: list[Any] = [
         REGISTRATION,
         an_invalid_email=("email", "not-an-email", "valid email"),
         an_email_without_a_domain=("email", "grace@", "valid email"),
-        a_password_of_9_characters=("password", "ninechars", "at least 10"),
+        a_password_of_9_characters=("password", "ninechars", "at least 12"),
         a_NUL_in_the_password=("password", "correct\x00horse battery", "control characters"),
         a_blank_display_name=("display_name", "   ", "at least 1"),
         a_display_name_with_control_characters=("display_name", "Ada\x07", "control characters"),
@@ -246,14 +249,14 @@ VALIDATION_CASES: list[Any] = [
         "/auth/password/reset",
         {"token": TOKEN, "new_password": "a brand new password"},
         a_short_token=("token", "abc", "at least 16"),
-        a_new_password_of_9_characters=("new_password", "ninechars", "at least 10"),
+        a_new_password_of_9_characters=("new_password", "ninechars", "at least 12"),
     ),
     *json_cases(
         "POST",
         "/auth/password/change",
         {"current_password": PASSWORD, "new_password": "a brand new password"},
         an_empty_current_password=("current_password", "", "at least 1"),
-        a_new_password_of_9_characters=("new_password", "ninechars", "at least 10"),
+        a_new_password_of_9_characters=("new_password", "ninechars", "at least 12"),
     ),
     *json_cases(
         "PATCH",
@@ -505,6 +508,7 @@ TOO_LARGE_CASES = [
     too_large("POST", "/auth/password/reset", "new_password", {"token": TOKEN}),
     too_large("POST", "/auth/password/change", "new_password", {"current_password": PASSWORD}),
     too_large("PATCH", "/accounts/me", "bio", {}),
+    too_large("DELETE", "/accounts/me", "password", {}),
     too_large("POST", "/threads", "title", {}),
     too_large("PATCH", THREAD, "title", {}),
     too_large("POST", PARTICIPANTS, "user_id", {}),
@@ -540,6 +544,7 @@ class Cast:
                 ("{cy}", self.cy.id),
                 ("{thread_id}", self.thread_id),
                 ("{message_id}", self.message_id),
+                ("{session_id}", read_access_token(self.ada.access_token).session_id),
             ):
                 value = value.replace(name, str(id_))
             return value

@@ -5,7 +5,7 @@ from chorus.models.digest import Digest
 from chorus.models.event import ThreadEvent
 from chorus.models.message import Message
 from chorus.models.thread import Participant, Thread
-from chorus.models.token import EmailToken, EmailTokenPurpose, LoginFailure, RefreshToken
+from chorus.models.token import EmailToken, EmailTokenPurpose, LoginFailure, LoginSession, RefreshToken
 from chorus.models.user import User
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "EmailToken",
     "EmailTokenPurpose",
     "LoginFailure",
+    "LoginSession",
     "Message",
     "Participant",
     "RefreshToken",

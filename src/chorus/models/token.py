@@ -33,6 +33,22 @@ class EmailToken(Base):
     used_at: Mapped[datetime | None]
 
 
+class LoginSession(Base):
+    """One login: the family of refresh tokens it rotates through (``RefreshToken.family_id``) and the ``sid`` of
+    every access token issued for it; ending it ends them all, and it never outlives ``expires_at``."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class RefreshToken(Base):
     """One link of a rotating refresh-token chain; the chain (family) is one login session."""
 

@@ -19,7 +19,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(80))
     bio: Mapped[str | None] = mapped_column(Text)
     email_verified_at: Mapped[datetime | None]
-    # Bumped when every outstanding access token must stop working (password reset).
+    # The credential version: bumped when every outstanding access token must stop working (password change or
+    # reset, deletion); each access token carries the version it was issued under.
     session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

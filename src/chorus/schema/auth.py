@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +45,12 @@ class PasswordChange(Request):
     new_password: NewPassword
 
 
+class PasswordConfirmation(Request):
+    """The account's password, asked again before a step that cannot be undone."""
+
+    password: Password
+
+
 class PasswordLogin(BaseModel):
     """The OAuth2 password grant's form: the email address goes in ``username``."""
 
@@ -61,3 +69,19 @@ class TokenPair(BaseModel):
 
 class Accepted(BaseModel):
     detail: str
+
+
+class SessionInfo(BaseModel):
+    """One of my login sessions: when it began and was last refreshed, and the client that began it."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime = Field(description="The session's absolute end: refreshing never carries it further.")
+    user_agent: str | None
+    address: str | None
+    current: bool = Field(description="True for the session of the access token that asked.")
+
+
+class SessionList(BaseModel):
+    items: list[SessionInfo]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Annotated
@@ -81,15 +82,35 @@ def _lowercase(value: str) -> str:
 
 
 Email = Annotated[EmailStr, Field(max_length=254, examples=["ada@example.com"]), AfterValidator(_lowercase)]
+PASSWORD_MIN_LENGTH = 12  # OWASP ASVS 2.1.1
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of zxcvbn's list (leaked password dumps), lower-cased, loaded once."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(password.lower() for password in FREQUENCY_LISTS["passwords"])
+
+
+def _not_common(value: str) -> str:
+    """A password from a list of common ones is guessed first, whatever its length (ASVS 2.1.7)."""
+    folded = value.lower()
+    if folded in _common_passwords() or folded.replace(" ", "") in _common_passwords():
+        raise ValueError("is one of the most common passwords; choose another")
+    return value
+
+
 NewPassword = Annotated[
     str,
     Field(
-        min_length=10,
+        min_length=PASSWORD_MIN_LENGTH,
         max_length=128,
-        description="At least 10 characters.",
-        examples=["correct horse battery"],
+        description=f"At least {PASSWORD_MIN_LENGTH} characters, and not one of the most common passwords.",
+        examples=["correct horse battery staple"],
     ),
     AfterValidator(_text),
+    AfterValidator(_not_common),
 ]
 # Any length up to the cap: a password checked against a stored hash needs no policy, only a bound.
 Password = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_text)]

@@ -2,7 +2,8 @@
 
 Public face: ``router`` (every scene of the act); ``CurrentUser`` and ``CurrentSession`` (the dependencies that
 guard authenticated scenes) and ``holder`` (their check, for scenes that load the account themselves);
-``end_sessions`` (revoke a person's refresh tokens). Built on first use.
+``access_is_live`` (the same session check, for a long-lived connection to repeat); ``end_sessions`` (end a
+person's sessions); ``password_matches`` (confirm a person's password before a grave step). Built on first use.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-    from chorus.acts.auth.guard import CurrentSession, CurrentUser, holder
+    from chorus.acts.auth.guard import CurrentSession, CurrentUser, access_is_live, holder
+    from chorus.acts.auth.password_hashing import password_matches
     from chorus.acts.auth.sessions import end_sessions
 
     router: APIRouter
 
-__all__ = ["CurrentSession", "CurrentUser", "end_sessions", "holder", "router"]
+__all__ = ["CurrentSession", "CurrentUser", "access_is_live", "end_sessions", "holder", "password_matches", "router"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,14 +28,15 @@ def __getattr__(name: str) -> Any:
     if name == "router":
         from fastapi import APIRouter
 
-        from .scenes import login, password, registration
+        from .scenes import login, password, registration, sessions
 
         # the prefix goes on each include, not on the router: only then may a scene serve the act's own path ("")
         value = APIRouter(tags=["auth"])
         value.include_router(registration.router, prefix="/auth")
         value.include_router(login.router, prefix="/auth")
         value.include_router(password.router, prefix="/auth")
-    elif name in ("CurrentSession", "CurrentUser", "holder"):
+        value.include_router(sessions.router, prefix="/auth")
+    elif name in ("CurrentSession", "CurrentUser", "access_is_live", "holder"):
         from . import guard
 
         value = getattr(guard, name)
@@ -41,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from .sessions import end_sessions
 
         value = end_sessions
+    elif name == "password_matches":
+        from .password_hashing import password_matches
+
+        value = password_matches
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # later lookups find it without calling __getattr__

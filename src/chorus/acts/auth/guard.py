@@ -1,4 +1,4 @@
-"""The dependency that guards every authenticated scene: a valid bearer token of a live account."""
+"""The dependency that guards every authenticated scene: a valid bearer token of a live session of a live account."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
+from chorus.acts.auth.sessions import session_is_live
 from chorus.acts.auth.tokens import AccessClaims, InvalidToken, read_access_token
+from chorus.db import session_scope
 from chorus.models import User
 from chorus.web import DatabaseSession, Problem
 
@@ -18,16 +20,29 @@ def _unauthenticated(detail: str) -> Problem:
     return Problem(401, detail, "not_authenticated", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def access_claims(token: Annotated[str | None, Depends(bearer)]) -> AccessClaims:
+async def access_claims(token: Annotated[str | None, Depends(bearer)], session: DatabaseSession) -> AccessClaims:
     if not token:
         raise _unauthenticated("missing bearer token")
     try:
-        return read_access_token(token)
+        claims = read_access_token(token)
     except InvalidToken:
         raise _unauthenticated("invalid or expired access token") from None
+    if not await session_is_live(session, claims):
+        raise _unauthenticated("the session has ended; log in again")
+    return claims
 
 
 CurrentSession = Annotated[AccessClaims, Depends(access_claims)]
+
+
+async def access_is_live(claims: AccessClaims) -> bool:
+    """Whether a token's session and credential version still hold, for a long-lived connection (a stream) to
+    re-check between deliveries; it shares the request guard's cache, so asking often costs no query."""
+    scope = session_scope()
+    try:
+        return await session_is_live(await anext(scope), claims)
+    finally:
+        await scope.aclose()  # type: ignore[attr-defined]
 
 
 def holder(user: User | None, claims: AccessClaims) -> User:

@@ -42,3 +42,9 @@ def verify_password(password: str, password_hash: str | None) -> tuple[bool, str
 async def verify_password_off_loop(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     """``verify_password`` in a worker thread, so other requests go on while it runs."""
     return await to_thread.run_sync(verify_password, password, password_hash)
+
+
+async def password_matches(user_password_hash: str, password: str) -> bool:
+    """Whether ``password`` is the account's, for a scene that asks for it again before a grave step."""
+    matches, _ = await verify_password_off_loop(password, user_password_hash)
+    return matches

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from chorus.acts.accounts.tasks.erasure import erase_deleted_accounts
 from chorus.db import sync_engine
-from chorus.models import EmailToken, RefreshToken, User, utcnow
+from chorus.models import EmailToken, LoginSession, RefreshToken, User, utcnow
 from tests.people import PASSWORD, Mailbox, Person, log_in
 
 ERASED_DOMAIN = "@erased.invalid"
@@ -23,7 +23,7 @@ def _user(user_id: uuid.UUID) -> dict[str, Any]:
         row = connection.execute(select(User).where(User.id == user_id)).mappings().one()
         tokens = sum(
             connection.scalar(select(func.count()).select_from(model).where(model.user_id == user_id)) or 0
-            for model in (RefreshToken, EmailToken)
+            for model in (RefreshToken, EmailToken, LoginSession)
         )
     return dict(row) | {"tokens": tokens}
 
@@ -36,6 +36,12 @@ def _wait_until_erased(user_id: uuid.UUID, timeout: float = 10.0) -> dict[str, A
             return user
         time.sleep(0.05)
     raise AssertionError(f"account {user_id} was not erased within {timeout}s")
+
+
+def _delete_me(client: TestClient, person: Person, password: str | None = None) -> Any:
+    """``DELETE /accounts/me``, confirmed with the person's password (or ``password``)."""
+    body = {"password": password if password is not None else person.password}
+    return client.request("DELETE", "/accounts/me", json=body, headers=person.headers)
 
 
 def _mark_deleted(user_id: uuid.UUID) -> None:
@@ -121,7 +127,7 @@ def test_bio_can_be_cleared_with_null(client: TestClient, register: Any) -> None
 
 def test_deleting_my_account_ends_my_access_and_refresh_tokens_at_once(client: TestClient, register: Any) -> None:
     ada = register("Ada Lovelace")
-    assert client.delete("/accounts/me", headers=ada.headers).status_code == 204
+    assert _delete_me(client, ada).status_code == 204
     me = client.get("/accounts/me", headers=ada.headers)
     assert me.status_code == 401
     assert me.headers["WWW-Authenticate"] == "Bearer"
@@ -134,7 +140,7 @@ def test_deleting_my_account_ends_my_access_and_refresh_tokens_at_once(client: T
 def test_the_worker_erases_a_deleted_accounts_personal_data(client: TestClient, register: Any) -> None:
     ada = register("Ada Lovelace")
     client.patch("/accounts/me", json={"bio": "Analyst of engines."}, headers=ada.headers)
-    assert client.delete("/accounts/me", headers=ada.headers).status_code == 204
+    assert _delete_me(client, ada).status_code == 204
     erased = _wait_until_erased(ada.id)
     assert erased["email"] == f"{ada.id}{ERASED_DOMAIN}"
     assert erased["display_name"] == "Deleted account"
@@ -147,7 +153,7 @@ def test_a_deleted_accounts_address_can_be_registered_again(
     client: TestClient, register: Any, mailbox: Mailbox
 ) -> None:
     ada = register("Ada Lovelace")
-    client.delete("/accounts/me", headers=ada.headers)
+    _delete_me(client, ada)
     _wait_until_erased(ada.id)
     body = {"email": ada.email, "password": PASSWORD, "display_name": "Ada Again"}
     again = client.post("/auth/register", json=body)
@@ -175,7 +181,7 @@ def test_an_unknown_or_deleted_profile_is_404(client: TestClient, register: Any,
     ada, grace = register("Ada Lovelace"), register("Grace Hopper")
     target = uuid.uuid4()
     if which == "deleted":
-        assert client.delete("/accounts/me", headers=grace.headers).status_code == 204
+        assert _delete_me(client, grace).status_code == 204
         target = grace.id
     response = client.get(f"/accounts/{target}", headers=ada.headers)
     assert response.status_code == 404
@@ -211,7 +217,7 @@ def test_lookup_leaves_out_unverified_and_deleted_accounts(client: TestClient, r
     gone = register("Ada Gone")
     unverified = {"email": "ada.unverified@example.com", "password": PASSWORD, "display_name": "Ada Unverified"}
     assert client.post("/auth/register", json=unverified).status_code == 201
-    assert client.delete("/accounts/me", headers=gone.headers).status_code == 204
+    assert _delete_me(client, gone).status_code == 204
     assert _find(client, ada, "ada") == ["Ada Lovelace"]
     assert _find(client, ada, "ada.unverified") == []
     _wait_until_erased(gone.id)
@@ -235,6 +241,26 @@ def test_lookup_treats_percent_and_underscore_literally(client: TestClient, regi
     assert _find(client, ada, "a_") == ["A_B Person"]
     assert _find(client, ada, "%") == []
     assert _find(client, ada, "_") == []
+
+
+def test_deleting_my_account_without_my_password_is_refused(client: TestClient, register: Any) -> None:
+    ada = register("Ada Lovelace")
+    wrong = _delete_me(client, ada, password="not my password at all")
+    assert wrong.status_code == 403
+    assert wrong.json()["code"] == "wrong_password"
+    missing = client.request("DELETE", "/accounts/me", headers=ada.headers)
+    assert missing.status_code == 422
+    assert client.get("/accounts/me", headers=ada.headers).status_code == 200  # still there
+
+
+def test_deleting_my_account_ends_my_access_at_once_and_erases_my_sessions(client: TestClient, register: Any) -> None:
+    ada = register("Ada Lovelace")
+    assert client.get("/accounts/me", headers=ada.headers).status_code == 200  # the process has cached the session
+    assert _delete_me(client, ada).status_code == 204
+    refused = client.get("/accounts/me", headers=ada.headers)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "not_authenticated"
+    assert _wait_until_erased(ada.id)["tokens"] == 0  # refresh tokens, mail tokens and sessions (client, address)
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from chorus.acts.accounts.tasks.erasure import erase_account
-from chorus.acts.auth import CurrentUser, end_sessions
+from chorus.acts.auth import CurrentUser, end_sessions, password_matches
 from chorus.celery import enqueue
 from chorus.models import utcnow
 from chorus.schema.accounts import Account, AccountUpdate
-from chorus.web import DatabaseSession, documented
+from chorus.schema.auth import PasswordConfirmation
+from chorus.web import DatabaseSession, Problem, documented
 
 router = APIRouter(prefix="/me")
 
@@ -30,10 +31,13 @@ async def update_my_account(body: AccountUpdate, user: CurrentUser, session: Dat
 @router.delete(
     "",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete my account; my personal data is erased shortly after",
-    responses=documented(401),
+    summary="Delete my account (my password confirms it); my personal data is erased shortly after",
+    responses=documented(401, 403, 422),
 )
-async def delete_my_account(user: CurrentUser, session: DatabaseSession) -> None:
+async def delete_my_account(body: PasswordConfirmation, user: CurrentUser, session: DatabaseSession) -> None:
+    # A token alone (a borrowed device, a stolen token) must not be enough to destroy the account.
+    if not await password_matches(user.password_hash, body.password):
+        raise Problem(403, "the password is incorrect", "wrong_password")
     user.deleted_at = utcnow()
     user.session_version += 1
     await end_sessions(session, user.id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from chorus.celery import app
 from chorus.db import task_session
-from chorus.models import EmailToken, RefreshToken, User
+from chorus.models import EmailToken, LoginSession, RefreshToken, User
 
 ERASED_NAME = "Deleted account"
 ERASED_DOMAIN = "erased.invalid"
@@ -23,6 +23,7 @@ def _erase(session: Session, user: User) -> None:
     user.password_hash = "!"  # matches no password
     session.execute(delete(EmailToken).where(EmailToken.user_id == user.id))
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))  # user agents and addresses
 
 
 @app.task(name="accounts.erase_account", autoretry_for=(OSError,), retry_backoff=True)

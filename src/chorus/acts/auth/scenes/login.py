@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request, Response, status
 from sqlalchemy import select
 
 from chorus.acts.auth import throttle
 from chorus.acts.auth.password_hashing import verify_password_off_loop
-from chorus.acts.auth.sessions import RefreshRefused, issue_token_pair, revoke_family, rotate_refresh_token
+from chorus.acts.auth.sessions import Client, RefreshRefused, revoke_family, rotate_refresh_token, start_session
 from chorus.acts.auth.tokens import hash_secret
 from chorus.models import RefreshToken, User
 from chorus.schema.auth import PasswordLogin, RefreshTokenIn, TokenPair
@@ -22,6 +22,9 @@ from chorus.web import DatabaseSession, Problem, documented
 router = APIRouter()
 
 LoginForm = Annotated[PasswordLogin, Form()]
+
+# Tokens must not be kept by a browser's or a proxy's cache (RFC 6749 5.1, ASVS 3.5).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _invalid_refresh_token() -> Problem:
@@ -33,7 +36,7 @@ def _invalid_refresh_token() -> Problem:
     summary="Log in with email (as username) and password",
     responses=documented(401, 422, 429),
 )
-async def log_in(form: LoginForm, request: Request, session: DatabaseSession) -> TokenPair:
+async def log_in(form: LoginForm, request: Request, response: Response, session: DatabaseSession) -> TokenPair:
     email = form.username.strip().lower()
     address = request.client.host if request.client else "unknown"
     wait = await throttle.seconds_until_allowed(session, email=email, address=address)
@@ -55,18 +58,20 @@ async def log_in(form: LoginForm, request: Request, session: DatabaseSession) ->
     if upgraded_hash:
         user.password_hash = upgraded_hash
     await throttle.forget_failures(session, email=email)
-    pair = issue_token_pair(session, user)
+    pair = start_session(session, user, Client(request.headers.get("user-agent"), address))
     await session.commit()
+    response.headers.update(NO_STORE)
     return pair
 
 
 @router.post("/refresh", summary="Trade a refresh token for a new token pair", responses=documented(401, 422))
-async def refresh(body: RefreshTokenIn, session: DatabaseSession) -> TokenPair:
+async def refresh(body: RefreshTokenIn, response: Response, session: DatabaseSession) -> TokenPair:
     try:
         pair = await rotate_refresh_token(session, body.refresh_token)
     except RefreshRefused:
         raise _invalid_refresh_token() from None
     await session.commit()
+    response.headers.update(NO_STORE)
     return pair
 
 

@@ -8,7 +8,7 @@ from chorus.acts.auth.guard import CurrentSession, CurrentUser
 from chorus.acts.auth.password_hashing import hash_password_off_loop, verify_password_off_loop
 from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.sessions import end_sessions
-from chorus.acts.auth.tasks.mail import send_password_reset_email
+from chorus.acts.auth.tasks.mail import send_password_changed_email, send_password_reset_email
 from chorus.celery import enqueue
 from chorus.models import EmailTokenPurpose, utcnow
 from chorus.schema.auth import Accepted, EmailAddress, PasswordChange, PasswordReset
@@ -49,7 +49,7 @@ async def reset_password(body: PasswordReset, session: DatabaseSession) -> None:
 @router.post(
     "/change",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Change my password; my other sessions end",
+    summary="Change my password; my other sessions end, and this one continues after a refresh",
     responses=documented(401, 403, 422),
 )
 async def change_password(
@@ -59,5 +59,9 @@ async def change_password(
     if not matches:
         raise Problem(403, "the current password is incorrect", "wrong_password")
     user.password_hash = await hash_password_off_loop(body.new_password)
+    # Every access token stops (this session's too: its refresh token, kept, brings one of the new version), and
+    # every other session ends.
+    user.session_version += 1
     await end_sessions(session, user.id, keep=current.session_id)
     await session.commit()
+    await enqueue(send_password_changed_email, str(user.id))

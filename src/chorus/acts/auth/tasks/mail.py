@@ -1,4 +1,8 @@
-"""Mails auth sends: a verification token after registering, a reset token when a password is forgotten.
+"""Mails auth sends: a verification token after registering, a reset token when a password is forgotten, and a
+notice when a password is changed.
+
+None carries text a person chose: anyone can register any address, so a display name would let a stranger write to
+that address in chorus's name.
 
 Each task makes its token with the task's own id, so a redelivered task finds the token it already made and
 mails the same secret again instead of a second one.
@@ -59,7 +63,7 @@ def _mail_token(task: Task[Any, Any], user: User | None, kind: TokenMail, sessio
     link = f"{get_settings().public_url}{kind.link_path}?token={secret}"
     hours = kind.lifetime.total_seconds() / 3600
     paragraphs = [
-        f"Hello {user.display_name},",
+        "Hello,",
         kind.instruction,
         f"token: {secret}",
         f"or open {link}",
@@ -103,3 +107,29 @@ def send_password_reset_email(self: Task[Any, Any], email: str) -> None:
     with task_session() as session:
         user = session.scalar(select(User).where(User.email == email.lower(), User.deleted_at.is_(None)))
         _mail_token(self, user, kind, session)
+
+
+@app.task(
+    name="auth.send_password_changed_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+)
+def send_password_changed_email(self: Task[Any, Any], user_id: str) -> None:
+    """Tell the owner their password changed, so a change they did not make is noticed; keyed by the task's id, so a
+    redelivered task does not mail twice."""
+    from chorus.adapters.mailer import Mail, deliver
+
+    with task_session() as session:
+        user = session.get(User, uuid.UUID(user_id))
+        if user is None or not user.is_active:
+            return
+        address = user.email
+    when = utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    paragraphs = [
+        "Hello,",
+        f"The password of your chorus account was changed on {when}, and your other sessions were ended.",
+        "If it was not you, ask for a password reset at POST /auth/password/forgot right away: that ends every "
+        "session, including the one that changed it.",
+    ]
+    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    mail = Mail(to=address, subject="Your password was changed", text="\n\n".join(paragraphs) + "\n", html=html)
+    key = self.request.id or uuid.uuid4().hex
+    deliver(mail, key=f"password-changed-{key}")

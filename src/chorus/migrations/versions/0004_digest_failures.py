@@ -1,7 +1,7 @@
 """digests record a failure on bad data, so it is not retried forever
 
-Revision ID: 0003_privacy_digest_failures
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 12:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import chorus.models.base
 
-revision: str = "0003_privacy_digest_failures"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
