@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     login_throttle_minutes: Annotated[int, Field(ge=1)] = 15
     digest_delay_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 10
     event_retention_hours: Annotated[int, Field(ge=1)] = 72
+    stream_recheck_seconds: Annotated[int, Field(ge=1, le=300)] = 5
+    streams_per_user: Annotated[int, Field(ge=1)] = 10
+    streams_per_process: Annotated[int, Field(ge=1)] = 1000
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Self:
