@@ -156,9 +156,7 @@ def test_a_quiet_stream_ends_within_the_recheck_interval_after_a_password_reset(
 @contextlib.contextmanager
 def _open(base: str, person: Person, thread_id: str) -> Iterator[httpx2.Response]:
     """A stream held open for the block, its connection closed at the end of it (as a client going away)."""
-    with httpx2.stream(
-        "GET", f"{base}/threads/{thread_id}/events", headers=person.headers, timeout=10
-    ) as response:
+    with httpx2.stream("GET", f"{base}/threads/{thread_id}/events", headers=person.headers, timeout=10) as response:
         yield response
 
 
@@ -182,9 +180,7 @@ def _opens_within(base: str, person: Person, thread_id: str, seconds: float = 5)
     return False
 
 
-def test_a_person_over_the_per_user_cap_gets_429_and_a_closed_stream_frees_its_slot(
-    capped: str, register: Any
-) -> None:
+def test_a_person_over_the_per_user_cap_gets_429_and_a_closed_stream_frees_its_slot(capped: str, register: Any) -> None:
     ada = register("Ada Lovelace")
     thread_id = _start_thread(capped, ada)
     with _open(capped, ada, thread_id) as first:
