@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     session_check_seconds: Annotated[float, Field(ge=0, le=60)] = 5
     # A login's absolute lifetime: refreshing never carries a session past it.
     session_max_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    # A live stream re-checks its reader at least this often, and is refused over these caps.
+    stream_recheck_seconds: Annotated[int, Field(ge=1, le=300)] = 5
+    streams_per_user: Annotated[int, Field(ge=1)] = 10
+    streams_per_process: Annotated[int, Field(ge=1)] = 1000
 
     # None: on in development and test, off in production (see `serves_api_docs`).
     api_docs: bool | None = None

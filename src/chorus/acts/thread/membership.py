@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 from sqlalchemy import select
@@ -15,6 +15,9 @@ from sqlalchemy import select
 from chorus.acts.auth import CurrentSession, holder
 from chorus.models import Participant, Thread, User
 from chorus.web import DatabaseSession, Problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,19 @@ async def my_thread(thread_id: uuid.UUID, claims: CurrentSession, session: Datab
 
 
 MyThread = Annotated[Membership, Depends(my_thread)]
+
+
+async def still_in_thread(session: AsyncSession, *, thread_id: uuid.UUID, claims: CurrentSession) -> bool:
+    """Whether the token's holder is still a live account and a participant: what a long-lived stream re-checks,
+    since ``my_thread`` ran only when it opened (one indexed lookup, no rows loaded)."""
+    found = await session.scalar(
+        select(Participant.user_id)
+        .join(User, User.id == Participant.user_id)
+        .where(
+            Participant.thread_id == thread_id,
+            Participant.user_id == claims.user_id,
+            User.deleted_at.is_(None),
+            User.session_version == claims.session_version,
+        )
+    )
+    return found is not None

@@ -95,8 +95,9 @@ def test_a_removed_participant_hears_of_it_and_the_stream_ends(api: str, registe
     thread_id = _start_thread(api, ada, bob)
     stream = _subscribe(api, bob, thread_id)
     assert httpx2.delete(f"{api}/threads/{thread_id}/participants/{bob.id}", headers=ada.headers).status_code == 204
-    removed = stream.take(1)[0]
+    removed, end = stream.take(2)
     assert removed["event"] == "participant.removed"
+    assert end == {"event": "end", "data": '{"reason":"removed"}'}
     assert stream.next() is None
 
 
