@@ -142,20 +142,23 @@ def api(worker: Any) -> Iterator[str]:
 
 def _register(base: str, start: threading.Barrier) -> httpx2.Response:
     body = {"email": f"flood-{uuid.uuid4().hex}@example.com", "password": NEW_PASSWORD, "display_name": "Flood"}
-    start.wait()
-    return httpx2.post(f"{base}/auth/register", json=body, timeout=120)
+    # The client is built (and connected) first, so the measured burst is the server's work, not this process's.
+    with httpx2.Client(base_url=base, timeout=120) as client:
+        client.get("/health")
+        start.wait()
+        return client.post("/auth/register", json=body)
 
 
 def test_a_registration_flood_leaves_other_requests_fast_and_never_answers_500(api: str, register: Any) -> None:
     reader: Person = register()
-    quiet = [_timed_me(api, reader) for _ in range(5)]
     start = threading.Barrier(FLOOD + 1)
-    with ThreadPoolExecutor(FLOOD) as pool:
+    with httpx2.Client(base_url=api, timeout=120) as me, ThreadPoolExecutor(FLOOD) as pool:
+        quiet = [_timed_me(me, reader) for _ in range(5)]
         flood = [pool.submit(_register, api, start) for _ in range(FLOOD)]
         start.wait()
         during: list[float] = []
         while not all(future.done() for future in flood) or len(during) < 5:
-            during.append(_timed_me(api, reader))
+            during.append(_timed_me(me, reader))
             time.sleep(0.05)
         answers = [future.result() for future in flood]
 
@@ -174,9 +177,9 @@ def test_a_registration_flood_leaves_other_requests_fast_and_never_answers_500(a
     assert _p95(during) < 1.0, figures
 
 
-def _timed_me(base: str, person: Person) -> float:
+def _timed_me(client: httpx2.Client, person: Person) -> float:
     started = time.perf_counter()
-    response = httpx2.get(f"{base}/accounts/me", headers=person.headers, timeout=120)
+    response = client.get("/accounts/me", headers=person.headers)
     assert response.status_code == 200, response.text
     return time.perf_counter() - started
 
