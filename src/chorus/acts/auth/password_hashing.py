@@ -2,7 +2,7 @@
 
 Argon2 is slow and memory-hard on purpose (~0.1 s of CPU and 64 MiB a hash), so a flood of registrations or logins
 must not starve the process: hashes run in worker threads, at most ``CHORUS_MAX_CONCURRENT_HASHES`` at a time per
-process (memory stays under that many × 64 MiB), and a request that waits longer than ``CHORUS_HASH_WAIT_SECONDS``
+process (memory stays under that many times 64 MiB), and a request that waits longer than ``CHORUS_HASH_WAIT_SECONDS``
 for a slot answers 503 with ``Retry-After``. Scenes release their database connection before hashing (see
 ``release_connection``), so waiting hashes never hold pooled connections that other requests need.
 """
