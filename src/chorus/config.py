@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     api_docs: bool | None = None
     # Comma-separated addresses or networks whose X-Forwarded-For is believed; none by default.
     trusted_proxies: Annotated[tuple[TrustedNetwork, ...], NoDecode] = ()
+    # Password hashes (64 MiB and ~0.1 s of CPU each) running at once per process, and how long a request waits for
+    # a free slot before answering 503: a flood queues its hashing instead of starving the process.
+    max_concurrent_hashes: Annotated[int, Field(ge=1, le=64, default_factory=lambda: min(4, os.cpu_count() or 1))]
+    hash_wait_seconds: Annotated[float, Field(gt=0, le=60)] = 3
 
     @field_validator("secret_key")
     @classmethod

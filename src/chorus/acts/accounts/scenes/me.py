@@ -32,11 +32,12 @@ async def update_my_account(body: AccountUpdate, user: CurrentUser, session: Dat
     "",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete my account (my password confirms it); my personal data is erased shortly after",
-    responses=documented(401, 403, 422),
+    responses=documented(401, 403, 422, 503),
 )
 async def delete_my_account(body: PasswordConfirmation, user: CurrentUser, session: DatabaseSession) -> None:
-    # A token alone (a borrowed device, a stolen token) must not be enough to destroy the account.
-    if not await password_matches(user.password_hash, body.password):
+    # A token alone (a borrowed device, a stolen token) must not be enough to destroy the account. The check
+    # releases the session's connection before hashing.
+    if not await password_matches(session, user.password_hash, body.password):
         raise Problem(403, "the password is incorrect", "wrong_password")
     user.deleted_at = utcnow()
     user.session_version += 1

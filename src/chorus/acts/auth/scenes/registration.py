@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from chorus.acts.auth.password_hashing import hash_password_off_loop
+from chorus.acts.auth.password_hashing import hash_password_off_loop, release_connection
 from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.tasks.mail import resend_verification_email, send_verification_email
 from chorus.celery import enqueue
@@ -24,14 +24,15 @@ VERIFICATION_RESENT = "If an unverified account has this address, a new verifica
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create an account; a verification mail follows",
-    responses=documented(409, 422),
+    responses=documented(409, 422, 503),
 )
 async def register(body: Registration, session: DatabaseSession) -> Account:
     if await session.scalar(select(User.id).where(User.email == body.email)):
         raise Problem(409, "an account with this email address already exists", "email_taken")
-    user = User(
-        email=body.email, password_hash=await hash_password_off_loop(body.password), display_name=body.display_name
-    )
+    # The connection goes back to the pool while hashing (the unique index still catches a racing twin below).
+    await release_connection(session)
+    password_hash = await hash_password_off_loop(body.password)
+    user = User(email=body.email, password_hash=password_hash, display_name=body.display_name)
     session.add(user)
     try:
         await session.commit()
