@@ -16,10 +16,10 @@ from sqlalchemy import update
 from chorus import web
 from chorus.acts.message.tasks.digest import send_unread_digests
 from chorus.adapters import rate_limits
-from chorus.api import app
 from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Message, utcnow
+from tests.addresses import from_address
 from tests.conversations import post, start_thread
 from tests.people import Mailbox, Person
 
@@ -54,7 +54,7 @@ def test_anonymous_auth_routes_are_limited_per_client_address(
     statuses = [client.post(path, json=body).status_code for _ in range(3)]
     assert 429 not in statuses
     _assert_limited(client.post(path, json=body))
-    with TestClient(app, client=("198.51.100.20", 50000)) as elsewhere:
+    with from_address(client, "198.51.100.20") as elsewhere:
         assert elsewhere.post(path, json=body).status_code != 429, "another address has its own count"
 
 
@@ -65,7 +65,7 @@ def test_people_search_is_limited_per_account_whatever_the_address(
     bob: Person = register("Bob Babbage")
     _lower(monkeypatch, searches_per_account="3/minute")
     for n in range(3):
-        with TestClient(app, client=(f"192.0.2.{n + 1}", 50000)) as somewhere:
+        with from_address(client, f"192.0.2.{n + 1}") as somewhere:
             assert somewhere.get("/accounts", params={"q": "a"}, headers=ada.headers).status_code == 200
     _assert_limited(client.get("/accounts", params={"q": "a"}, headers=ada.headers))
     assert client.get("/accounts", params={"q": "a"}, headers=bob.headers).status_code == 200

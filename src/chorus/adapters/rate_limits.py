@@ -192,7 +192,7 @@ def hit_in_transaction(connection: Connection, item: RateLimitItem, *identifiers
 def _sync_redis(redis_url: str) -> Any:
     from limits.storage import RedisStorage as SyncRedisStorage
 
-    return SyncRedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix())
+    return SyncRedisStorage(redis_url, key_prefix=key_prefix())
 
 
 def mails_per_hour() -> RateLimitItem:

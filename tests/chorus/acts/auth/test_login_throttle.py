@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from chorus.acts.auth import throttle
 from chorus.adapters import rate_limits
-from chorus.api import app
 from chorus.config import get_settings
+from tests.addresses import from_address
 from tests.people import PASSWORD, Person
 from tests.servers import api_process
 
@@ -54,11 +54,11 @@ def test_a_stranger_s_bad_guesses_do_not_lock_the_owner_out_from_another_address
 ) -> None:
     person: Person = register()
     limit = get_settings().login_failures_per_account
-    with TestClient(app, client=("203.0.113.9", 50000)) as stranger:
+    with from_address(client, "203.0.113.9") as stranger:
         statuses = [_guess(stranger, person.email) for _ in range(limit + 1)]
         assert statuses == [401] * limit + [429]
         assert _guess(stranger, person.email, PASSWORD) == 429, "the stranger's address stays locked, right or wrong"
-    with TestClient(app, client=("198.51.100.7", 50000)) as owner:
+    with from_address(client, "198.51.100.7") as owner:
         assert _guess(owner, person.email, PASSWORD) == 200
 
 
@@ -86,7 +86,7 @@ def test_a_ceiling_per_account_stops_guessing_spread_over_many_addresses(
     _lower(monkeypatch, login_failures_per_account_ceiling=4)
     statuses = []
     for n in range(6):
-        with TestClient(app, client=(f"192.0.2.{n + 1}", 50000)) as guesser:
+        with from_address(client, f"192.0.2.{n + 1}") as guesser:
             statuses.append(_guess(guesser, person.email))
     assert statuses == [401] * 4 + [429, 429]
 
