@@ -12,8 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chorus.acts.auth import throttle
+from chorus.acts.auth.password_hashing import verify_password_off_loop
+from chorus.acts.auth.scenes import login
 from chorus.adapters import rate_limits
 from chorus.config import get_settings
+from chorus.db import async_engine
 from tests.addresses import from_address
 from tests.people import PASSWORD, Person
 from tests.servers import api_process
@@ -98,3 +101,19 @@ def test_a_successful_login_does_not_count_against_the_address(
     _lower(monkeypatch, login_failures_per_address=3)
     for _ in range(6):
         assert _guess(client, person.email, PASSWORD) == 200
+
+
+def test_a_login_holds_no_database_connection_while_it_hashes(
+    client: TestClient, register: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person: Person = register()
+    checked_out: list[int] = []
+
+    async def watching(password: str, stored: str | None) -> tuple[bool, str | None]:
+        checked_out.append(async_engine().pool.checkedout())  # type: ignore[attr-defined]
+        return await verify_password_off_loop(password, stored)
+
+    monkeypatch.setattr(login, "verify_password_off_loop", watching)
+    assert _guess(client, person.email, PASSWORD) == 200
+    assert _guess(client, person.email) == 401
+    assert checked_out == [0, 0]
