@@ -31,6 +31,15 @@ os.environ.update(
         "CHORUS_MAIL_DIR": str(_scratch / "mail"),
         # A queue of this run's own, so two runs against one RabbitMQ never consume each other's tasks.
         "CHORUS_TASK_QUEUE": f"chorus-tests-{uuid.uuid4().hex[:12]}",
+        # Generous rate limits: the suite (schemathesis above all) makes many requests from one address; the tests
+        # of the limits lower them. Login throttling keeps its defaults.
+        "CHORUS_AUTH_REQUESTS_PER_ADDRESS": "100000/minute",
+        "CHORUS_SEARCHES_PER_ADDRESS": "100000/minute",
+        "CHORUS_SEARCHES_PER_ACCOUNT": "100000/minute",
+        "CHORUS_THREAD_WRITES_PER_ADDRESS": "100000/minute",
+        "CHORUS_THREADS_PER_ACCOUNT": "100000/minute",
+        "CHORUS_PARTICIPANT_ADDS_PER_ACCOUNT": "100000/minute",
+        "CHORUS_MAILS_PER_ADDRESS_PER_HOUR": "1000",
     }
 )
 if SERVICES:
@@ -57,6 +66,7 @@ from celery.contrib.testing.worker import start_worker  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from chorus.adapters.rate_limits import clear_everything as clear_rate_limits  # noqa: E402
 from chorus.api import app  # noqa: E402
 from chorus.celery import app as celery_app  # noqa: E402
 from chorus.config import get_settings  # noqa: E402
@@ -125,6 +135,7 @@ def _isolated(database: None) -> Iterator[None]:
     with sync_engine().begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+    clear_rate_limits()  # in Redis, when that is the store (the table above is emptied already)
     for mail in get_settings().mail_dir.glob("*.eml"):
         mail.unlink()
 

@@ -88,6 +88,10 @@ def _default_secret_key(data: dict[str, Any]) -> SecretStr:
     return SecretStr("")
 
 
+# A rate in the `limits` notation: a count, a slash, optionally a multiple, and a unit ("30/hour", "5/15minutes").
+RATE = r"^[1-9][0-9]{0,8}\s*/\s*([1-9][0-9]{0,5}\s*)?(second|minute|hour|day)s?$"
+
+
 class Settings(BaseSettings):
     """Every setting of the service; each field is one ``CHORUS_<NAME>`` environment variable."""
 
@@ -130,6 +134,22 @@ class Settings(BaseSettings):
     # a free slot before answering 503: a flood queues its hashing instead of starving the process.
     max_concurrent_hashes: Annotated[int, Field(ge=1, le=64, default_factory=lambda: min(4, os.cpu_count() or 1))]
     hash_wait_seconds: Annotated[float, Field(gt=0, le=60)] = 3
+
+    # Rate limits ("N/second|minute|hour|day", the `limits` notation), counted in Redis when CHORUS_REDIS_URL is
+    # set, in the database otherwise. Per client address each route counts on its own; per account where there is one.
+    auth_requests_per_address: Annotated[str, Field(pattern=RATE)] = "30/hour"
+    searches_per_address: Annotated[str, Field(pattern=RATE)] = "300/minute"
+    searches_per_account: Annotated[str, Field(pattern=RATE)] = "60/minute"
+    thread_writes_per_address: Annotated[str, Field(pattern=RATE)] = "600/hour"
+    threads_per_account: Annotated[str, Field(pattern=RATE)] = "60/hour"
+    participant_adds_per_account: Annotated[str, Field(pattern=RATE)] = "120/hour"
+    # Failed logins for one account from all addresses together within an hour: a ceiling against guessing spread
+    # over many addresses (CHORUS_LOGIN_FAILURES_PER_ACCOUNT counts one account from one address).
+    login_failures_per_account_ceiling: Annotated[int, Field(ge=1)] = 100
+    # Mails of any one kind but the password-changed notice that one address receives per hour, however caused.
+    mails_per_address_per_hour: Annotated[int, Field(ge=1)] = 5
+    # Someone who left a thread cannot be added back to it by others for this long.
+    rejoin_block_hours: Annotated[int, Field(ge=0, le=24 * 365)] = 24
 
     @field_validator("secret_key")
     @classmethod

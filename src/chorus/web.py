@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chorus.config import get_settings
 from chorus.db import session_scope
 from chorus.schema.errors import ErrorBody
 
@@ -194,6 +195,61 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+RETRY_SOON = {"Retry-After": "5"}
+
+# Each limited route: the setting that limits it per client address, and the one per account (None: anonymous).
+ROUTE_LIMITS: dict[str, tuple[str, str | None]] = {
+    "register": ("auth_requests_per_address", None),
+    "verify_email": ("auth_requests_per_address", None),
+    "resend_verification": ("auth_requests_per_address", None),
+    "forgot_password": ("auth_requests_per_address", None),
+    "reset_password": ("auth_requests_per_address", None),
+    "people_search": ("searches_per_address", "searches_per_account"),
+    "create_thread": ("thread_writes_per_address", "threads_per_account"),
+    "add_participant": ("thread_writes_per_address", "participant_adds_per_account"),
+}
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the edge resolved it (`ForwardedClient`), the key of per-address limits."""
+    return request.client.host if request.client else "unknown"
+
+
+async def enforce_limit(setting: str, *identifiers: str) -> None:
+    """Count one request against the rate in ``setting``: 429 with Retry-After over it, 503 if the store is down."""
+    from chorus.adapters import rate_limits
+
+    item = rate_limits.parse(getattr(get_settings(), setting))
+    try:
+        wait = await rate_limits.hit(item, *identifiers)
+    except rate_limits.LimitsUnavailable:
+        raise Problem(
+            503, "rate limiting is unavailable; try again shortly", "unavailable", {"Retry-After": "5"}
+        ) from None
+    if wait:
+        raise Problem(429, "too many requests; try again later", "rate_limited", {"Retry-After": str(wait)})
+
+
+def rate_limited(route: str, account: Any = None) -> Any:
+    """A dependency (for a route's ``dependencies=[...]``) limiting ``route`` per client address and, given the
+    dependency that resolves the caller (e.g. ``CurrentUser``), per account; the limits are in `ROUTE_LIMITS`."""
+    per_address, per_account = ROUTE_LIMITS[route]
+    if account is None or per_account is None:
+
+        async def by_address(request: Request) -> None:
+            await enforce_limit(per_address, route, "address", client_address(request))
+
+        return Depends(by_address)
+    resolve = next(part for part in get_args(account)[1:] if hasattr(part, "dependency"))
+    account_setting = per_account
+
+    async def by_account_and_address(request: Request, who: Any = resolve) -> None:
+        await enforce_limit(account_setting, route, "account", str(who.id))
+        await enforce_limit(per_address, route, "address", client_address(request))
+
+    return Depends(by_account_and_address)
 
 
 def install_error_handlers(app: FastAPI) -> None:

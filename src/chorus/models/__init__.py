@@ -4,6 +4,7 @@ from chorus.models.base import Base, utcnow, uuid7
 from chorus.models.digest import Digest
 from chorus.models.event import ThreadEvent
 from chorus.models.message import Message
+from chorus.models.rate_limit import RateLimitCounter
 from chorus.models.thread import Participant, Thread
 from chorus.models.token import EmailToken, EmailTokenPurpose, LoginFailure, LoginSession, RefreshToken
 from chorus.models.user import User
@@ -17,6 +18,7 @@ __all__ = [
     "LoginSession",
     "Message",
     "Participant",
+    "RateLimitCounter",
     "RefreshToken",
     "Thread",
     "ThreadEvent",

@@ -1,49 +1,72 @@
-"""Login throttling: too many failures for one account or one client address within a window answer 429."""
+"""Login throttling, counted in the rate-limit store (Redis or the database) before the password is hashed.
+
+Every attempt is counted atomically first, so parallel guesses cannot slip past a limit while earlier ones are still
+hashing; a login that succeeds takes its count back. Three kinds of count:
+
+- per (account, client address), with growing delays: CHORUS_LOGIN_FAILURES_PER_ACCOUNT failures lock the pair for
+  CHORUS_LOGIN_THROTTLE_MINUTES, twice as many lock it for up to 4 times as long, three times as many for up to 16
+  times as long. A stranger's guesses lock out the stranger's address only: the owner, elsewhere, still logs in.
+- per client address, over all accounts: CHORUS_LOGIN_FAILURES_PER_ADDRESS per CHORUS_LOGIN_THROTTLE_MINUTES.
+- per account, over all addresses: CHORUS_LOGIN_FAILURES_PER_ACCOUNT_CEILING an hour, a looser ceiling against
+  guessing spread over many addresses. Reaching it does lock the owner out too until the hour ends: that is the price
+  of bounding distributed guessing, and it takes a hundred guesses an hour (by default) to pay it.
+"""
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
+import hashlib
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from chorus.adapters import rate_limits
+from chorus.adapters.rate_limits import RateLimitItem
 from chorus.config import get_settings
-from chorus.models import LoginFailure, utcnow
+
+Limit = tuple[RateLimitItem, tuple[str, ...]]
+
+GROWTH = (1, 4, 16)  # each tier allows one more batch of failures and lasts this many throttle windows
 
 
-def account_key(email: str) -> str:
-    return f"account:{email.lower()}"
+def _account(email: str) -> str:
+    """Keys carry a digest of the address, never the address itself (short, fixed length, nothing to read)."""
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:32]
 
 
-def address_key(address: str) -> str:
-    return f"address:{address}"
-
-
-async def seconds_until_allowed(session: AsyncSession, *, email: str, address: str) -> int:
-    """0 when a login may be tried now; otherwise how long until the oldest counted failure ages out."""
+def _pair_tiers(email: str, address: str) -> list[Limit]:
     settings = get_settings()
-    window = timedelta(minutes=settings.login_throttle_minutes)
-    since = utcnow() - window
-    limits = {
-        account_key(email): settings.login_failures_per_account,
-        address_key(address): settings.login_failures_per_address,
-    }
-    rows = await session.execute(
-        select(LoginFailure.key, func.count(), func.min(LoginFailure.created_at))
-        .where(LoginFailure.key.in_(limits), LoginFailure.created_at > since)
-        .group_by(LoginFailure.key)
-    )
-    wait = 0.0
-    for key, count, oldest in rows:
-        if count >= limits[key]:
-            wait = max(wait, (oldest + window - utcnow()).total_seconds())
-    return max(1, math.ceil(wait)) if wait > 0 else 0
+    failures, minutes = settings.login_failures_per_account, settings.login_throttle_minutes
+    return [
+        (rate_limits.parse(f"{failures * tier}/{minutes * growth}minutes"), ("login", "pair", _account(email), address))
+        for tier, growth in enumerate(GROWTH, start=1)
+    ]
 
 
-def record_failure(session: AsyncSession, *, email: str, address: str) -> None:
-    session.add_all([LoginFailure(key=account_key(email)), LoginFailure(key=address_key(address))])
+def _wide_limits(email: str, address: str) -> list[Limit]:
+    settings = get_settings()
+    per_address = f"{settings.login_failures_per_address}/{settings.login_throttle_minutes}minutes"
+    return [
+        (rate_limits.parse(per_address), ("login", "address", address)),
+        (
+            rate_limits.parse(f"{settings.login_failures_per_account_ceiling}/hour"),
+            ("login", "account", _account(email)),
+        ),
+    ]
 
 
-async def forget_failures(session: AsyncSession, *, email: str) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.key == account_key(email)))
+async def admit(*, email: str, address: str) -> int:
+    """Count this attempt, strictest limit first: 0 when it may go on to the password check, else the seconds to
+    wait, the longest of any spent limit's (so a grown lockout says how long it really lasts). A refused attempt is
+    not counted by the limits after the one that refused it."""
+    limits = _pair_tiers(email, address) + _wide_limits(email, address)
+    for position, (item, identifiers) in enumerate(limits):
+        wait = await rate_limits.hit(item, *identifiers)
+        if wait:
+            others = [await rate_limits.test(other, *ids) for other, ids in limits[position + 1 :]]
+            return max([wait, *others])
+    return 0
+
+
+async def succeeded(*, email: str, address: str) -> None:
+    """The password was right: the pair starts afresh, and the attempt is taken back from the wider counts."""
+    for item, identifiers in _pair_tiers(email, address):
+        await rate_limits.clear(item, *identifiers)
+    for item, identifiers in _wide_limits(email, address):
+        await rate_limits.refund(item, *identifiers)

@@ -16,7 +16,7 @@ from chorus.acts.auth import CurrentUser
 from chorus.models import User
 from chorus.schema.accounts import ProfileList, PublicProfile
 from chorus.schema.fields import SearchText
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.web import DatabaseSession, Problem, documented, rate_limited
 
 router = APIRouter()
 
@@ -25,7 +25,12 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@router.get("", summary="Find people by display-name prefix or exact email address", responses=documented(401, 422))
+@router.get(
+    "",
+    summary="Find people by display-name prefix or exact email address",
+    responses=documented(401, 422, 429, 503),
+    dependencies=[rate_limited("people_search", CurrentUser)],
+)
 async def find_people(
     _: CurrentUser,
     session: DatabaseSession,

@@ -6,6 +6,7 @@ was copied, so the whole family is revoked and its holder, whoever it is, must l
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
@@ -15,9 +16,10 @@ from chorus.acts.auth import throttle
 from chorus.acts.auth.password_hashing import verify_password_off_loop
 from chorus.acts.auth.sessions import Client, RefreshRefused, revoke_family, rotate_refresh_token, start_session
 from chorus.acts.auth.tokens import hash_secret
+from chorus.adapters.rate_limits import LimitsUnavailable
 from chorus.models import RefreshToken, User
 from chorus.schema.auth import PasswordLogin, RefreshTokenIn, TokenPair
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.web import DatabaseSession, Problem, client_address, documented
 
 router = APIRouter()
 
@@ -25,6 +27,7 @@ LoginForm = Annotated[PasswordLogin, Form()]
 
 # Tokens must not be kept by a browser's or a proxy's cache (RFC 6749 5.1, ASVS 3.5).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+RETRY_SOON = {"Retry-After": "5"}
 
 
 def _invalid_refresh_token() -> Problem:
@@ -34,12 +37,17 @@ def _invalid_refresh_token() -> Problem:
 @router.post(
     "/token",
     summary="Log in with email (as username) and password",
-    responses=documented(401, 422, 429),
+    responses=documented(401, 422, 429, 503),
 )
 async def log_in(form: LoginForm, request: Request, response: Response, session: DatabaseSession) -> TokenPair:
     email = form.username.strip().lower()
-    address = request.client.host if request.client else "unknown"
-    wait = await throttle.seconds_until_allowed(session, email=email, address=address)
+    address = client_address(request)
+    try:
+        wait = await throttle.admit(email=email, address=address)  # counted before hashing: no race past the limit
+    except LimitsUnavailable:
+        raise Problem(
+            503, "logging in is unavailable; try again shortly", "unavailable", {"Retry-After": "5"}
+        ) from None
     if wait:
         raise Problem(
             429,
@@ -48,16 +56,17 @@ async def log_in(form: LoginForm, request: Request, response: Response, session:
             headers={"Retry-After": str(wait)},
         )
     user = await session.scalar(select(User).where(User.email == email, User.deleted_at.is_(None)))
-    matches, upgraded_hash = await verify_password_off_loop(form.password, user.password_hash if user else None)
+    stored_hash = user.password_hash if user else None
+    await session.commit()  # hand the connection back: none is held while hashing
+    matches, upgraded_hash = await verify_password_off_loop(form.password, stored_hash)
     if user is None or not matches:
-        throttle.record_failure(session, email=email, address=address)
-        await session.commit()
         raise Problem(401, "incorrect email or password", "invalid_credentials", {"WWW-Authenticate": "Bearer"})
+    with contextlib.suppress(LimitsUnavailable):  # the counts age out on their own: a right password still works
+        await throttle.succeeded(email=email, address=address)
     if user.email_verified_at is None:
         raise Problem(401, "verify your email address before logging in", "email_not_verified")
     if upgraded_hash:
         user.password_hash = upgraded_hash
-    await throttle.forget_failures(session, email=email)
     pair = start_session(session, user, Client(request.headers.get("user-agent"), address))
     await session.commit()
     response.headers.update(NO_STORE)

@@ -12,7 +12,7 @@ from chorus.acts.auth.tasks.mail import send_password_changed_email, send_passwo
 from chorus.celery import enqueue
 from chorus.models import EmailTokenPurpose, utcnow
 from chorus.schema.auth import Accepted, EmailAddress, PasswordChange, PasswordReset
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.web import DatabaseSession, Problem, documented, rate_limited
 
 router = APIRouter(prefix="/password")
 
@@ -23,7 +23,8 @@ RESET_MAIL_SENT = "If an account has this address, a password reset mail is on i
     "/forgot",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Mail a password reset token",
-    responses=documented(422),
+    responses=documented(422, 429, 503),
+    dependencies=[rate_limited("forgot_password")],
 )
 async def forgot_password(body: EmailAddress) -> Accepted:
     # The worker looks the address up, so this answer is the same, in body and time, whether it exists or not.
@@ -35,7 +36,8 @@ async def forgot_password(body: EmailAddress) -> Accepted:
     "/reset",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Set a new password with the mailed token; every session ends",
-    responses=documented(400, 422, 503),
+    responses=documented(400, 422, 429, 503),
+    dependencies=[rate_limited("reset_password")],
 )
 async def reset_password(body: PasswordReset, session: DatabaseSession) -> None:
     # Hashed before the session first touches the database, so no pooled connection waits on it; and a token is

@@ -13,7 +13,7 @@ from chorus.celery import enqueue
 from chorus.models import EmailTokenPurpose, User, utcnow
 from chorus.schema.accounts import Account
 from chorus.schema.auth import Accepted, EmailAddress, MailedToken, Registration
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.web import DatabaseSession, Problem, documented, rate_limited
 
 router = APIRouter()
 
@@ -24,7 +24,8 @@ VERIFICATION_RESENT = "If an unverified account has this address, a new verifica
     "/register",
     status_code=status.HTTP_201_CREATED,
     summary="Create an account; a verification mail follows",
-    responses=documented(409, 422, 503),
+    responses=documented(409, 422, 429, 503),
+    dependencies=[rate_limited("register")],
 )
 async def register(body: Registration, session: DatabaseSession) -> Account:
     if await session.scalar(select(User.id).where(User.email == body.email)):
@@ -46,7 +47,8 @@ async def register(body: Registration, session: DatabaseSession) -> Account:
     "/verify",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Verify an email address with the mailed token",
-    responses=documented(400, 422),
+    responses=documented(400, 422, 429, 503),
+    dependencies=[rate_limited("verify_email")],
 )
 async def verify_email(body: MailedToken, session: DatabaseSession) -> None:
     user = await redeem(session, body.token, EmailTokenPurpose.VERIFY_EMAIL)
@@ -58,7 +60,8 @@ async def verify_email(body: MailedToken, session: DatabaseSession) -> None:
     "/verify/resend",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Mail a new verification token",
-    responses=documented(422),
+    responses=documented(422, 429, 503),
+    dependencies=[rate_limited("resend_verification")],
 )
 async def resend_verification(body: EmailAddress) -> Accepted:
     await enqueue(resend_verification_email, body.email)  # the task looks the address up: one answer, one time

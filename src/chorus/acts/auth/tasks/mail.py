@@ -4,12 +4,17 @@ notice when a password is changed.
 None carries text a person chose: anyone can register any address, so a display name would let a stranger write to
 that address in chorus's name.
 
+Token mails count against CHORUS_MAILS_PER_ADDRESS_PER_HOUR (shared with digests): past it a request for one is
+dropped, so asking fifty times for someone's reset mail sends them a handful. The password-changed notice is not
+capped: it is how an owner learns of a takeover, and a flood of other mails must not hide it.
+
 Each task makes its token with the task's own id, so a redelivered task finds the token it already made and
 mails the same secret again instead of a second one.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +30,8 @@ from chorus.celery import app
 from chorus.config import get_settings
 from chorus.db import task_session
 from chorus.models import EmailToken, EmailTokenPurpose, User, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,8 +61,13 @@ def _token_for(session: Session, token_id: uuid.UUID, user: User, kind: TokenMai
 
 def _mail_token(task: Task[Any, Any], user: User | None, kind: TokenMail, session: Session) -> None:
     from chorus.adapters.mailer import Mail, deliver
+    from chorus.adapters.rate_limits import hit_in_transaction, mails_per_hour
 
     if user is None:
+        return
+    if not hit_in_transaction(session.connection(), mails_per_hour(), "mail", user.email):
+        session.commit()  # the count stands (it is what holds the cap), the mail does not go
+        logger.warning("%s mail to user %s dropped: the address had its mails for this hour", kind.purpose, user.id)
         return
     token_id = uuid.UUID(task.request.id) if task.request.id else uuid.uuid4()
     secret = _token_for(session, token_id, user, kind)

@@ -7,7 +7,9 @@ second sweep never sends it twice.
 
 A digest that fails on its data (anything but a passing outage of the mail server, the disk or the database) fails
 once: its record is marked failed with the reason and the participant counts as notified, so no sweep queues it
-again. Outages are retried with backoff. Names and titles are flattened to one visible line before they go into a
+again. Outages are retried with backoff. A recipient's digests count against CHORUS_MAILS_PER_ADDRESS_PER_HOUR (with the
+auth mails): over it the digest waits, unrecorded, and a later sweep sends one covering everything, once the hour
+allows. Names and titles are flattened to one visible line before they go into a
 mail, so rows stored before single-line fields were enforced cannot break a header.
 """
 
@@ -135,6 +137,7 @@ def _record_failure(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int, rea
 
 def _mail_digest(thread_uuid: uuid.UUID, user_uuid: uuid.UUID, upto_seq: int) -> bool:
     from chorus.adapters.mailer import Mail, deliver
+    from chorus.adapters.rate_limits import hit_in_transaction, mails_per_hour
 
     thread_id, user_id = str(thread_uuid), str(user_uuid)
     with task_session() as session:
@@ -173,6 +176,9 @@ def _mail_digest(thread_uuid: uuid.UUID, user_uuid: uuid.UUID, upto_seq: int) ->
             + "".join(f"<li>{escape(line)}</li>" for line in lines)
             + f'</ul><p><a href="{escape(link)}">Read them</a></p>',
         )
+        if not hit_in_transaction(session.connection(), mails_per_hour(), "mail", recipient.email):
+            session.rollback()  # not owed yet, only postponed: a later sweep queues it again
+            return False
         deliver(mail, key=f"digest-{thread_id}-{user_id}-{upto_seq}")
         digest.sent_at = utcnow()
         participant.notified_seq = max(participant.notified_seq, upto_seq)

@@ -12,7 +12,7 @@ from chorus.acts.thread.membership import MyThread
 from chorus.models import Message, Participant, Thread, User, utcnow
 from chorus.schema.page import InvalidCursor, Page, decode_moment_cursor, encode_cursor
 from chorus.schema.thread import MessagePreview, ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.web import DatabaseSession, Problem, documented, rate_limited
 
 router = APIRouter()
 
@@ -48,7 +48,8 @@ def _detail(thread: Thread, participant: Participant, participants: list[Partici
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Start a thread with some people; I own it",
-    responses=documented(401, 422),
+    responses=documented(401, 422, 429, 503),
+    dependencies=[rate_limited("create_thread", CurrentUser)],
 )
 async def create_thread(body: ThreadCreate, user: CurrentUser, session: DatabaseSession) -> ThreadDetail:
     others = set(body.participant_ids) - {user.id}
