@@ -195,6 +195,12 @@ def _sync_redis(redis_url: str) -> Any:
     return SyncRedisStorage(redis_url, key_prefix=key_prefix())
 
 
+def purge_expired_counters(connection: Connection) -> int:
+    """Delete the database store's windows that have ended (a later hit on their key starts a new one anyway)."""
+    deleted: CursorResult[Any] = connection.execute(delete(COUNTERS).where(COUNTERS.c.expires_at <= time.time()))
+    return int(deleted.rowcount)
+
+
 def mails_per_hour() -> RateLimitItem:
     return RateLimitItemPerHour(get_settings().mails_per_address_per_hour)
 

@@ -6,7 +6,7 @@ from chorus.models.event import ThreadEvent
 from chorus.models.message import Message
 from chorus.models.rate_limit import RateLimitCounter
 from chorus.models.thread import Participant, Thread
-from chorus.models.token import EmailToken, EmailTokenPurpose, LoginFailure, LoginSession, RefreshToken
+from chorus.models.token import EmailToken, EmailTokenPurpose, LoginSession, RefreshToken
 from chorus.models.user import User
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "Digest",
     "EmailToken",
     "EmailTokenPurpose",
-    "LoginFailure",
     "LoginSession",
     "Message",
     "Participant",

@@ -62,13 +62,3 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     spent_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
-
-
-class LoginFailure(Base):
-    """A failed login, counted per account and per client address to throttle password guessing."""
-
-    __tablename__ = "login_failures"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
-    key: Mapped[str] = mapped_column(String(320), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,4 +1,4 @@
-"""Housekeeping: tokens and login failures that can no longer matter are deleted."""
+"""Housekeeping: tokens, sessions and rate-limit windows that can no longer matter are deleted."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_
 
+from chorus.adapters.rate_limits import purge_expired_counters
 from chorus.celery import app
 from chorus.config import get_settings
 from chorus.db import task_session
-from chorus.models import EmailToken, LoginFailure, LoginSession, RefreshToken, utcnow
+from chorus.models import EmailToken, LoginSession, RefreshToken, utcnow
 
 
 @app.task(name="auth.purge_expired_tokens")
 def purge_expired_tokens() -> dict[str, int]:
     """Expired or used mail tokens, expired refresh tokens, sessions ended, past their absolute lifetime or idle past
-    the refresh tokens' lifetime (an unknown session is refused like an ended one), and login failures older than
-    the throttle window."""
+    the refresh tokens' lifetime (an unknown session is refused like an ended one), and the database store's ended
+    rate-limit windows."""
     now = utcnow()
     settings = get_settings()
-    window = timedelta(minutes=settings.login_throttle_minutes)
     idle_since = now - timedelta(days=settings.refresh_token_days)
     with task_session() as session:
         mail = session.execute(
@@ -35,11 +35,11 @@ def purge_expired_tokens() -> dict[str, int]:
                 )
             )
         )
-        failures = session.execute(delete(LoginFailure).where(LoginFailure.created_at <= now - window))
+        windows = purge_expired_counters(session.connection())
         session.commit()
     return {
         "email_tokens": mail.rowcount,  # type: ignore[attr-defined]
         "refresh_tokens": refresh.rowcount,  # type: ignore[attr-defined]
         "login_sessions": logins.rowcount,  # type: ignore[attr-defined]
-        "login_failures": failures.rowcount,  # type: ignore[attr-defined]
+        "rate_limit_windows": windows,
     }
