@@ -65,8 +65,11 @@ class RunEnvironment:
             "CHORUS_ACCESS_TOKEN_MINUTES": "180",
             "CHORUS_PUBLIC_URL": "http://127.0.0.1:8000",
             # Throughput, not the guards: the digest scenario mails a few people many times, and the log-in
-            # scenario keeps more hashes waiting than the hashing bound lets through at once.
+            # scenario sends 32 attempts at once for one account from one address and keeps more hashes waiting
+            # than the hashing bound lets through at once.
             "CHORUS_MAILS_PER_ADDRESS_PER_HOUR": "1000000",
+            "CHORUS_LOGIN_FAILURES_PER_ACCOUNT": "1000000",
+            "CHORUS_LOGIN_FAILURES_PER_ADDRESS": "1000000",
             "CHORUS_HASH_WAIT_SECONDS": "60",
         }
 
