@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import jwt
@@ -24,6 +25,8 @@ class AccessClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
     session_version: int
+    # When the token stops being accepted (Unix time), for a connection that outlives its request (a stream).
+    expires_at: float = field(default=math.inf, compare=False)
 
 
 class InvalidToken(Exception):
@@ -56,7 +59,8 @@ def read_access_token(token: str) -> AccessClaims:
         )
         if payload["typ"] != ACCESS:
             raise InvalidToken("not an access token")
-        return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]), int(payload["ver"]))
+        user_id, session_id, version = uuid.UUID(payload["sub"]), uuid.UUID(payload["sid"]), int(payload["ver"])
+        return AccessClaims(user_id, session_id, version, expires_at=float(payload["exp"]))
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidToken(str(error)) from error
 

@@ -16,8 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import jwt
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -120,17 +119,6 @@ def _removes(user_id: str, type_: str, data: Any) -> bool:
     return type_ == "participant.removed" and data.get("user_id") == user_id
 
 
-def _token_expiry(request: Request) -> float:
-    """The bearer token's ``exp`` (Unix time). The guard has verified the token before this runs; 0 if unreadable,
-    so a stream whose expiry cannot be known ends at once rather than never."""
-    _, _, token = request.headers.get("authorization", "").partition(" ")
-    try:
-        exp = jwt.decode(token.strip(), options={"verify_signature": False}).get("exp")
-    except jwt.PyJWTError:
-        return 0.0
-    return float(exp) if isinstance(exp, int | float) else 0.0
-
-
 async def _receive(live: AsyncIterator[str]) -> str:
     return await anext(live)
 
@@ -146,7 +134,6 @@ async def stream_thread_events(
     membership: MyThread,
     claims: CurrentSession,
     session: DatabaseSession,
-    request: Request,
     _slot: Annotated[None, Depends(stream_slot)],
     last_event_id: Annotated[
         int | None, Header(ge=0, le=MAX_SEQ, description="Resume after this event (sent by EventSource on reconnect).")
@@ -155,7 +142,7 @@ async def stream_thread_events(
     thread_id, me = membership.thread.id, str(membership.user.id)
     after = membership.thread.event_seq if last_event_id is None else last_event_id
     loop = asyncio.get_running_loop()
-    expires = loop.time() + (_token_expiry(request) - time.time())
+    expires = loop.time() + (claims.expires_at - time.time())
     recheck = get_settings().stream_recheck_seconds
 
     async def missed_since(seq: int) -> list[Event]:
