@@ -13,9 +13,11 @@ transaction, use `hit_in_transaction` (the count commits or rolls back with the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerHour, parse
@@ -133,41 +135,42 @@ def _limiter() -> FixedWindowRateLimiter:
     return FixedWindowRateLimiter(storage)
 
 
+@contextlib.contextmanager
+def _store_answers() -> Iterator[None]:
+    """The store's own errors become LimitsUnavailable, which the edge answers 503."""
+    try:
+        yield
+    except StorageError as error:
+        raise LimitsUnavailable(f"rate-limit store unavailable: {error.storage_error}") from error
+
+
 async def hit(item: RateLimitItem, *identifiers: str) -> int:
     """Count one for ``identifiers`` under ``item``: 0 when allowed, else the seconds until the window ends."""
     limiter = _limiter()
-    try:
+    with _store_answers():
         if await limiter.hit(item, *identifiers):
             return 0
         return retry_after((await limiter.get_window_stats(item, *identifiers)).reset_time)
-    except StorageError as error:
-        raise LimitsUnavailable(f"rate-limit store unavailable: {error.storage_error}") from error
 
 
 async def test(item: RateLimitItem, *identifiers: str) -> int:
     """Like `hit` without counting: 0 when one more would be allowed, else the seconds until it would be."""
     limiter = _limiter()
-    try:
+    with _store_answers():
         if await limiter.test(item, *identifiers):
             return 0
         return retry_after((await limiter.get_window_stats(item, *identifiers)).reset_time)
-    except StorageError as error:
-        raise LimitsUnavailable(f"rate-limit store unavailable: {error.storage_error}") from error
 
 
 async def refund(item: RateLimitItem, *identifiers: str) -> None:
     """Take back one hit (a login that succeeded is not a failure)."""
-    try:
+    with _store_answers():
         await _limiter().storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
-    except StorageError as error:
-        raise LimitsUnavailable(f"rate-limit store unavailable: {error.storage_error}") from error
 
 
 async def clear(item: RateLimitItem, *identifiers: str) -> None:
-    try:
+    with _store_answers():
         await _limiter().clear(item, *identifiers)
-    except StorageError as error:
-        raise LimitsUnavailable(f"rate-limit store unavailable: {error.storage_error}") from error
 
 
 def retry_after(reset_time: float) -> int:
