@@ -13,7 +13,7 @@ from pathlib import Path
 
 from theatre.generation.merge import merge_text
 from theatre.generation.record import read_record, write_record
-from theatre.generation.render import Template
+from theatre.generation.render import Template, write
 
 
 @dataclass
@@ -36,13 +36,6 @@ def _read(path: Path) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    if text.startswith("#!"):
-        path.chmod(0o755)
-
-
 def update(root: Path, template: Template) -> Update:
     record = read_record(root)
     new = template.render(record.answers)
@@ -62,16 +55,16 @@ def update(root: Path, template: Template) -> Update:
                 result.kept.append(relative)
         elif yours is None:
             if base is None:
-                _write(path, theirs)
+                write({relative: theirs}, root)
                 result.added.append(relative)
             else:
                 result.kept.append(relative)  # deleted here on purpose; the template's change is not forced back
         elif yours == base:
-            _write(path, theirs)
+            write({relative: theirs}, root)
             result.updated.append(relative)
         else:
             merged = merge_text(yours=yours, base=base or "", theirs=theirs, labels=labels)
-            _write(path, merged.text)
+            write({relative: merged.text}, root)
             (result.conflicts if merged.conflicted else result.merged).append(relative)
     write_record(root, template.version, record.answers, new)
     return result
