@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from theatre.generation.render import SKIPPED
+from theatre.generation.render import files_in, write
 
 FOLDER = ".theatre"
 RECORD = "template.toml"
@@ -46,9 +46,7 @@ def write_record(root: Path, version: str, answers: Mapping[str, str], rendered:
     baseline = folder / BASELINE
     if baseline.exists():
         shutil.rmtree(baseline)
-    for relative, text in rendered.items():
-        (baseline / relative).parent.mkdir(parents=True, exist_ok=True)
-        (baseline / relative).write_text(text, encoding="utf-8")
+    write(rendered, baseline)
 
 
 def read_record(root: Path) -> Record:
@@ -62,8 +60,6 @@ def read_record(root: Path) -> Record:
     version, answers = document.get("version"), document.get("answers")
     if not isinstance(version, str) or not isinstance(answers, dict):
         raise RecordError(f"{path} needs a version and an [answers] table")
-    baseline_dir = root / FOLDER / BASELINE
-    files = (path for path in sorted(baseline_dir.rglob("*")) if path.is_file())
-    rendered = (path for path in files if not SKIPPED & set(path.relative_to(baseline_dir).parts))  # tools' caches
-    baseline = {path.relative_to(baseline_dir).as_posix(): path.read_text(encoding="utf-8") for path in rendered}
+    files = files_in(root / FOLDER / BASELINE)
+    baseline = {relative: path.read_text(encoding="utf-8") for relative, path in files.items()}
     return Record(version, {str(key): str(value) for key, value in answers.items()}, baseline)

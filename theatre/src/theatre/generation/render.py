@@ -40,13 +40,18 @@ class Template:
         files = self.root / "files"
         if not files.is_dir():
             raise TemplateError(f"{self.root} has no files/ folder")
-        rendered = {}
-        for path in sorted(files.rglob("*")):
-            if path.is_dir() or SKIPPED & set(path.relative_to(files).parts):
-                continue
-            relative = fill(path.relative_to(files).as_posix(), answers, where=str(path))
-            rendered[relative] = fill(path.read_text(encoding="utf-8"), answers, where=str(path))
-        return rendered
+        return {
+            fill(relative, answers, where=str(path)): fill(path.read_text(encoding="utf-8"), answers, where=str(path))
+            for relative, path in files_in(files).items()
+        }
+
+
+def files_in(folder: Path) -> dict[str, Path]:
+    """The files under ``folder`` by relative path, in order, without the caches tools leave beside them."""
+    paths = (path for path in sorted(folder.rglob("*")) if path.is_file())
+    return {
+        path.relative_to(folder).as_posix(): path for path in paths if not SKIPPED & set(path.relative_to(folder).parts)
+    }
 
 
 def builtin(name: str) -> Template:
