@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 SOURCE_BYTECODE := $(VENV)/.source-bytecode
 
-.PHONY: run install test test-embedded test-theatre test-services lint typecheck check-layout migrate seed bench bench-theatre clean
+.PHONY: run install test test-embedded test-theatre test-services faults lint typecheck check-layout migrate seed bench bench-theatre clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -48,6 +48,9 @@ test-theatre: install  ## theatre's own suite (its fixture projects; no services
 test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1, and a new project's too
 	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
 	cd theatre && THEATRE_TEST_SERVICES=1 ../$(BIN)/pytest tests/test_generated_project.py
+
+faults: install  ## fault tests: PostgreSQL, RabbitMQ and Redis cut and partitioned through proxies the suite starts
+	CHORUS_TEST_FAULTS=1 $(BIN)/pytest tests/faults
 
 lint: install
 	$(BIN)/ruff check src tests theatre bench

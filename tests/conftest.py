@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import BROKER_URL, DATABASE_URL, REDIS_URL, SERVICES
+from tests.services import BROKER_URL, DATABASE_URL, FAULTS, REDIS_URL, SERVICES, Proxies
 
 _scratch = Path(tempfile.mkdtemp(prefix="chorus-tests-"))
 
@@ -42,7 +42,10 @@ os.environ.update(
         "CHORUS_MAILS_PER_ADDRESS_PER_HOUR": "1000",
     }
 )
-if SERVICES:
+proxies = Proxies.start() if FAULTS else None
+if proxies is not None:
+    os.environ.update(proxies.urls())
+elif SERVICES:
     os.environ.update(
         {
             "CHORUS_DATABASE_URL": DATABASE_URL,
@@ -138,6 +141,16 @@ def _isolated(database: None) -> Iterator[None]:
     clear_rate_limits()  # in Redis, when that is the store (the table above is emptied already)
     for mail in get_settings().mail_dir.glob("*.eml"):
         mail.unlink()
+
+
+@pytest.fixture
+def faults() -> Iterator[Proxies]:
+    """The proxies in front of PostgreSQL, RabbitMQ and Redis (``make faults``); every path is healed after the test."""
+    if proxies is None:
+        pytest.fail("fault tests run with CHORUS_TEST_FAULTS=1: make faults")
+    proxies.heal_all()
+    yield proxies
+    proxies.heal_all()
 
 
 @pytest.fixture
