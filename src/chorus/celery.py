@@ -59,6 +59,9 @@ def celery_config() -> dict[str, Any]:
         # Tasks are idempotent, so a task whose worker died mid-run is redelivered rather than lost.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A task whose broker connection dropped cannot be acknowledged: cancel it, it comes back (and does its effect
+        # once, by its id) instead of running on beside its redelivered twin.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_prefetch_multiplier": 1,
         # Well under RabbitMQ's 30-minute consumer acknowledgement timeout.
         "task_soft_time_limit": 240,
