@@ -11,12 +11,13 @@ The rows also hold each task's retries and, when it failed for good, its error (
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from sqlalchemy import delete, event, select, update
@@ -25,6 +26,9 @@ from sqlalchemy.orm import Session
 
 from chorus.db import async_engine, task_session
 from chorus.models import OutboxTask, utcnow, uuid7
+
+if TYPE_CHECKING:
+    from anyio import CapacityLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,10 @@ REDELIVER_AFTER = timedelta(minutes=10)
 # After a failed publish (broker down) the relay tries again this much later.
 RELAY_BACKOFF = timedelta(seconds=1)
 RELAY_BATCH = 100
+# A publish gives up after this long (a partitioned broker never answers); the relay publishes the task later.
+PUBLISH_TIMEOUT_SECONDS = 2
+# Threads of an API process publishing at once: an unreachable broker holds these, never the threads hashing uses.
+PUBLISHING_THREADS = 4
 FINISHED_KEPT = timedelta(days=1)
 ERROR_CHARS = 4000
 _QUEUED = "chorus.outbox"
@@ -97,12 +105,20 @@ def _keep_until_done(task: asyncio.Task[None]) -> None:
     task.add_done_callback(_in_flight.discard)
 
 
+@functools.cache
+def _publishing_threads() -> CapacityLimiter:
+    """Made on first use, inside the event loop that serves requests."""
+    from anyio import CapacityLimiter
+
+    return CapacityLimiter(PUBLISHING_THREADS)
+
+
 async def _publish_off_loop(committed: list[Outgoing]) -> None:
     """The API's side: publish in a thread, then mark the rows published; a failure leaves them to the relay."""
     from anyio import to_thread
 
     try:
-        await to_thread.run_sync(_publish_all, committed)
+        await to_thread.run_sync(_publish_all, committed, limiter=_publishing_threads())
         async with async_engine().begin() as connection:
             await connection.execute(_mark_published([o.id for o in committed]))
     except Exception:
@@ -134,6 +150,8 @@ def _publish(outgoing: Outgoing) -> None:
         kwargs=outgoing.kwargs,
         task_id=str(outgoing.id),
         retries=outgoing.attempts,
+        timeout=PUBLISH_TIMEOUT_SECONDS,
+        confirm_timeout=PUBLISH_TIMEOUT_SECONDS,
     )
 
 

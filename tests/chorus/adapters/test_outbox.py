@@ -3,8 +3,10 @@ are recorded as dead (and listed, and revived) when they fail for good."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,13 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from chorus.acts.auth.tasks import mail as auth_mail
-from chorus.adapters.outbox import queue_task, relay_due
+from chorus.adapters import outbox
+from chorus.adapters.outbox import RELAY_BATCH, queue_task, relay_due
 from chorus.celery import OutboxScheduler
 from chorus.celery import app as celery_app
 from chorus.db import task_session
 from chorus.models import OutboxTask, utcnow
 from chorus.ops.cli import main as chorus
 from tests.people import Mailbox, make_person
+from tests.services import SERVICES
 
 RESET = "Reset your password"
 
@@ -164,3 +168,39 @@ def test_a_scene_queues_its_task_in_its_own_transaction(client: TestClient, mail
     assert row.task == "auth.send_verification_email"
     assert row.args == [response.json()["id"]]
     _wait_for(lambda: _row(row.id).state == "done", "the row is marked done")
+
+
+@pytest.mark.skipif(
+    not SERVICES, reason="row-lock claims need PostgreSQL: make test-services runs it (embedded mode has one worker)"
+)
+def test_relays_of_several_workers_never_publish_one_row_together(worker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    past = utcnow() - timedelta(seconds=1)
+    rows = [OutboxTask(task="thread.purge_old_events", due_at=past) for _ in range(3 * RELAY_BATCH // 2)]
+    with task_session() as session:  # as if their commits' publishes were lost
+        session.add_all(rows)
+        session.commit()
+    ids = [row.id for row in rows]
+    published: Counter[uuid.UUID] = Counter()
+    guard = threading.Lock()
+    real_publish = outbox._publish
+
+    def counted(outgoing: outbox.Outgoing) -> None:
+        with guard:
+            published[outgoing.id] += 1
+        real_publish(outgoing)
+
+    monkeypatch.setattr(outbox, "_publish", counted)  # the worker's own relay counts too
+    start = threading.Barrier(3)
+
+    def relay() -> None:
+        start.wait()
+        while outbox.relay_due():
+            pass
+
+    relays = [threading.Thread(target=relay) for _ in range(3)]
+    for thread in relays:
+        thread.start()
+    for thread in relays:
+        thread.join()
+    assert set(published) == set(ids)
+    assert max(published.values()) == 1
