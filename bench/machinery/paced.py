@@ -2,8 +2,9 @@
 its own schedule, whatever the answers to earlier ones, on a pool of keep-alive connections.
 
 Latency counts from the moment the schedule said to send, so a slow server (or a pool whose connections are all
-busy) shows in it instead of slowing the schedule down. The driver's own lateness, from the schedule to the
-moment it handed the request on, is recorded too: when that grows, this process could not keep up.
+busy) shows in it instead of slowing the schedule down; a request not answered 10 s after that moment is a timeout.
+The driver's own lateness, from the schedule to the moment it handed the request on, is recorded too: when that
+grows, this process could not keep up.
 """
 
 from __future__ import annotations
@@ -110,31 +111,39 @@ class PacedLoad:
             number += 1
 
     async def _send(self, request: PacedRequest, record: Record) -> None:
-        async with self._slots:
-            connection: Connection | None = None
-            reusable = False
-            try:
-                async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
-                    connection = await self._connection()
-                    record.sent = time.perf_counter()
-                    response = await connection.request(
-                        request.method, request.path, headers=request.headers, body=request.body
-                    )
-                record.status = response.status
-                reusable = response.headers.get("connection", "").lower() != "close"
-            except TimeoutError:
-                record.error = "timeout"
-            except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, HttpError) as error:
-                record.error = type(error).__name__
-            except ValueError as error:  # an answer that is not HTTP
-                record.error = f"bad answer ({type(error).__name__})"
-            finally:
-                record.done = time.perf_counter()
-                self.failed += not record.ok
-                if connection is not None and reusable:
-                    self._idle.append((connection, record.done))
-                elif connection is not None:
-                    await connection.close()
+        """Send on a free connection and read the answer, within a client's patience: ``REQUEST_TIMEOUT_SECONDS``
+        from the moment the schedule said to send, waiting for a free connection included."""
+        connection: Connection | None = None
+        holds_slot = reusable = False
+        try:
+            async with asyncio.timeout(record.intended + REQUEST_TIMEOUT_SECONDS - time.perf_counter()):
+                await self._slots.acquire()
+                holds_slot = True
+                connection = await self._connection()
+                record.sent = time.perf_counter()
+                response = await connection.request(
+                    request.method, request.path, headers=request.headers, body=request.body
+                )
+            record.status = response.status
+            reusable = response.headers.get("connection", "").lower() != "close"
+        except TimeoutError:
+            record.error = "timeout" if record.sent else "timeout, no free connection"
+        except asyncio.CancelledError:
+            record.error = "unanswered when the driver stopped waiting"
+            raise
+        except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, HttpError) as error:
+            record.error = type(error).__name__
+        except ValueError as error:  # an answer that is not HTTP
+            record.error = f"bad answer ({type(error).__name__})"
+        finally:
+            record.done = time.perf_counter()
+            self.failed += not record.ok
+            if connection is not None and reusable:
+                self._idle.append((connection, record.done))
+            elif connection is not None:
+                await connection.close()
+            if holds_slot:
+                self._slots.release()
 
     async def _connection(self) -> Connection:
         """The most recently used idle connection, or a new one; those idle too long are closed on the way."""
