@@ -31,6 +31,13 @@ def _kinds(counts: dict[str, int]) -> str:
     return " (" + ", ".join(f"{count} {name}" for name, count in counts.items()) + ")" if counts else ""
 
 
+def _others_during_peak(peak: dict[str, Any]) -> str:
+    """As ``make bench``'s *others*: busy with neither chorus, PostgreSQL nor wrk (a noisy peak is a low one)."""
+    cpu = peak["cpu"]
+    ours = cpu["app_share"] + cpu["database_share"] + peak["generator_machine_share"]
+    return f"{max(0.0, cpu['machine_busy_share'] - ours):.0%}"
+
+
 def minute_table(soak: dict[str, Any]) -> list[list[str]]:
     rows = [MINUTE_HEADER]
     for row in soak["minutes"]:
@@ -74,7 +81,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         (
             f"Peak post rate: {peak['requests_per_second']:,.1f}/s (wrk, {plan['peak_connections']} connections, "
             f"{peak['seconds']:.0f} s over {soak['threads']} threads; p99 {peak['p99_ms']:.1f} ms, "
-            f"errors {peak['errors']}); soaked at {plan['load_share']:.0%} of it"
+            f"errors {peak['errors']}; chorus {peak['app_cpu_ms_per_request']:.2f} ms of CPU per post; the machine "
+            f"{_others_during_peak(peak)} busy with other work meanwhile); soaked at {plan['load_share']:.0%} of it"
             if peak
             else f"Post rate fixed at {results['post_rate']:,.1f}/s (--post-rate; no peak measured)"
         ),
