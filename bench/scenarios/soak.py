@@ -9,6 +9,7 @@ body carries its number (``soak <n> ...``), so its event is recognised on every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import time
@@ -77,9 +78,9 @@ def soak_targets(plan: SoakPlan, post_rate: float) -> dict[str, float]:
 
 
 async def _watch(
-    watch: ResourceWatch, load: PacedLoad, start: float, plan: SoakPlan, report: Report
+    watch: ResourceWatch, load: PacedLoad, start: float, plan: SoakPlan, stop: asyncio.Event, report: Report
 ) -> tuple[list[dict[str, Any]], list[dict[str, int]]]:
-    """Memory every few seconds; CPU and a progress line at each minute's end. Cancelled when the load ends.
+    """Memory every few seconds; CPU and a progress line at each minute's end; until ``stop`` is set.
 
     Each sample also moves what this process holds so far out of the garbage collector's reach (``gc.freeze``):
     a full collection over the soak's records would stall the driver for a noticeable time."""
@@ -87,23 +88,22 @@ async def _watch(
     memory: list[dict[str, int]] = []
     await asyncio.to_thread(watch.start_cpu_window)
     minute_ends = [start + MINUTE * (number + 1) for number in range(int(plan.seconds // MINUTE))]
-    try:
-        while True:
-            gc.freeze()
-            if minute_ends and time.perf_counter() >= minute_ends[0]:
-                minute_ends.pop(0)
-                cpu.append(await asyncio.to_thread(_next_cpu_window, watch))
-                memory.append(watch.sample_memory())
-                _progress(len(cpu), plan, load, memory[-1], report)
-            else:
-                watch.sample_memory()
-            following = min([time.perf_counter() + plan.sample_seconds, *minute_ends[:1]])
-            await asyncio.sleep(max(0.0, following - time.perf_counter()))
-    except asyncio.CancelledError:
-        if len(cpu) < minute_count(plan.seconds):
-            cpu.append(watch.end_cpu_window().as_json())
+    while not stop.is_set():
+        gc.freeze()
+        if minute_ends and time.perf_counter() >= minute_ends[0]:
+            minute_ends.pop(0)
+            cpu.append(await asyncio.to_thread(_next_cpu_window, watch))
             memory.append(watch.sample_memory())
-        return cpu, memory
+            _progress(len(cpu), plan, load, memory[-1], report)
+        else:
+            watch.sample_memory()
+        following = min([time.perf_counter() + plan.sample_seconds, *minute_ends[:1]])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, following - time.perf_counter()))
+    if len(cpu) < minute_count(plan.seconds):  # the last minute was partial, or ended as the load did
+        cpu.append((await asyncio.to_thread(watch.end_cpu_window)).as_json())
+        memory.append(watch.sample_memory())
+    return cpu, memory
 
 
 def _next_cpu_window(watch: ResourceWatch) -> dict[str, Any]:
@@ -149,11 +149,14 @@ async def soak(
         rates = ", ".join(f"{kind} {rate:.1f}/s" for kind, rate in targets.items())
         report(f"soak: {plan.minutes:g} min at {rates}")
         start = time.perf_counter() + 0.05
-        watcher = asyncio.create_task(_watch(watch, load, start, plan, report))
-        await load.run(start, plan.seconds)
-        abandoned = await load.finish()
-        watcher.cancel()
-        cpu, memory = await watcher
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(_watch(watch, load, start, plan, stop, report))
+        try:
+            await load.run(start, plan.seconds)
+            abandoned = await load.finish()
+        finally:
+            stop.set()
+            cpu, memory = await watcher
         report(f"soak: load done; waiting up to {plan.drain_seconds:g} s for the last events")
         soaked = Soaked(start, plan.seconds, targets, load.records, followers.tally, followers.expected_for, abandoned)
         await _drain(soaked, plan.drain_seconds)
