@@ -266,6 +266,10 @@ def _raised_through(error: BaseException, package: str) -> bool:
     )
 
 
+# Redis, or another service's socket or host name (gaierror): what says a service did not answer. Not file errors.
+_UNANSWERED = (redis_errors.ConnectionError, redis_errors.TimeoutError, ConnectionError, TimeoutError, socket.gaierror)
+
+
 def _what_is_down(error: Exception) -> tuple[str, str] | None:
     """``(code, detail)`` when ``error`` says a service the request needs did not answer; None for anything else
     (a bug, bad data), which stays a server error. asyncpg's socket errors and timeouts reach here unwrapped, so an
@@ -274,9 +278,7 @@ def _what_is_down(error: Exception) -> tuple[str, str] | None:
         if database_unreachable(error):
             return "database_unavailable", "the database is unavailable; try again shortly"
         return None
-    if isinstance(error, redis_errors.ConnectionError | redis_errors.TimeoutError):
-        return "unavailable", "live updates or rate limiting are unavailable; try again shortly"
-    if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+    if isinstance(error, _UNANSWERED):
         return "unavailable", "a service this request needs is unavailable; try again shortly"
     return None
 
