@@ -7,7 +7,7 @@ import sqlite3
 import subprocess
 import sys
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import psycopg
 import pytest
 from sqlalchemy import exc as sa_exc
@@ -17,7 +17,7 @@ from chorus.db import database_unreachable, sync_engine
 from tests.services import SERVICES
 
 
-def _wrapped(orig: BaseException, *, invalidated: bool = False) -> sa_exc.DBAPIError:
+def _wrapped(orig: BaseException, *, invalidated: bool = False) -> BaseException:
     """What SQLAlchemy raises for a driver's error."""
     return sa_exc.DBAPIError.instance("SELECT 1", {}, orig, Exception, connection_invalidated=invalidated)
 

@@ -25,7 +25,6 @@ class Follower:
         self.events: list[dict[str, str]] = []  # every event but the ends, in order of arrival
         self.ends: list[str] = []  # the reasons the stream gave when it ended
         self.refusals: list[int] = []  # statuses of connections that were not streams
-        self.connections = 0
         self._last_id: str | None = None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -57,7 +56,6 @@ class Follower:
                     if response.status_code != 200:
                         self.refusals.append(response.status_code)
                     else:
-                        self.connections += 1
                         self._connected.set()
                         self._read(response)
             except httpx2.HTTPError:
