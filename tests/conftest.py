@@ -93,6 +93,7 @@ def _exclusive_database() -> Iterator[None]:
     # The fault tests cut chorus's path to the database; the lock's holder goes straight to it.
     direct = create_engine(make_url(DATABASE_URL).set(drivername="postgresql+psycopg")) if FAULTS else engine
     with direct.connect() as holder:
+        holder.execute(text("SET statement_timeout = 0"))  # wait for another run as long as it takes
         holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SUITE_LOCK})
         holder.commit()
         with engine.begin() as connection:

@@ -156,4 +156,4 @@ async def ready(response: Response) -> Readiness:
 
 # After the operations routes, so that /health does not wait for every act's routes to be tried first.
 for act in (auth, accounts, thread, message):
-    app.include_router(act.router, responses=documented(422))
+    app.include_router(act.router, responses=documented(422, 503))

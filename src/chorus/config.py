@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     task_max_attempts: Annotated[int, Field(ge=1, le=50)] = 10
     # How often each worker's outbox relay looks for tasks not yet published (most are published at their commit).
     outbox_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1
+    # Time limits inside a request: connecting to PostgreSQL, waiting for a pooled connection, and each statement of
+    # the API take at most this long, then the request answers 503 with Retry-After (see the README's Reliability).
+    database_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 2
+    # Each statement of a task or of the `chorus` command (the synchronous engine), which do longer work; 0: no limit.
+    task_statement_timeout_seconds: Annotated[float, Field(ge=0, le=24 * 3600)] = 60
+    # Connecting to Redis and each call to it; a live-updates subscription silent for longer than this after a ping
+    # counts as lost.
+    redis_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 1
 
     @field_validator("secret_key")
     @classmethod

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import functools
+import logging
+import math
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus.config import get_settings
+
+logger = logging.getLogger(__name__)
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -29,12 +34,111 @@ def database_url(*, asynchronous: bool) -> URL:
     return url.set(drivername=drivers[backend])
 
 
-def _engine_options(url: URL) -> dict[str, Any]:
+def _engine_options(url: URL, *, asynchronous: bool) -> dict[str, Any]:
+    """Pool and driver options; on PostgreSQL every wait is bounded (connecting, a pooled connection, a statement),
+    so a database that is down or unreachable turns into an error within seconds rather than a request that hangs."""
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    settings = get_settings()
+    wait = settings.database_timeout_seconds
+    if asynchronous:
+        # asyncpg: ``timeout`` bounds connecting, ``command_timeout`` each statement on the client side (a partition
+        # answers nothing), the server's statement_timeout the same on its side (a slow statement is cancelled there).
+        connect_args: dict[str, Any] = {
+            "timeout": wait,
+            "command_timeout": wait,
+            "server_settings": {"statement_timeout": str(math.ceil(wait * 1000))},
+        }
+    else:
+        # psycopg: libpq's connect_timeout is whole seconds (at least 2); tasks' statements may run longer.
+        connect_args = {
+            "connect_timeout": max(2, math.ceil(wait)),
+            "options": f"-c statement_timeout={math.ceil(settings.task_statement_timeout_seconds * 1000)}",
+        }
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": wait,
+        "connect_args": connect_args,
+    }
+
+
+# SQLSTATE classes that mean the server could not serve the statement, not that the statement was wrong: insufficient
+# resources (too many connections) and operator intervention (a statement timeout, a shutdown); class 08, connection
+# exception, means the link itself broke.
+_BUSY_SQLSTATE_CLASSES = frozenset({"53", "57"})
+# SQLite's own words for a file it could not get at in time (its other OperationalErrors are mostly bad SQL).
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open database file", "disk i/o")
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it was raised from (drivers wrap socket errors; SQLAlchemy wraps drivers' errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _link_broken(error: BaseException) -> bool:
+    """The connection did not answer or is gone: a socket error or timeout, or the driver's word for a lost link."""
+    if isinstance(error, OSError):  # refused, reset, timed out (TimeoutError is an OSError)
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith("08"):
+        return True
+    module = type(error).__module__
+    if module.startswith("asyncpg"):  # its other InterfaceErrors are misuse, i.e. bugs
+        return type(error).__name__ == "ConnectionDoesNotExistError" or "connection is closed" in str(error)
+    if module.startswith("psycopg"):
+        import psycopg
+
+        # Its connection failures carry no SQLSTATE; its OperationalErrors with one (a deadlock) are no outage.
+        return isinstance(error, psycopg.OperationalError) and sqlstate is None
+    return False
+
+
+def _server_busy(error: BaseException) -> bool:
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _BUSY_SQLSTATE_CLASSES:
+        return True
+    return type(error).__module__ == "sqlite3" and str(error).lower().startswith(_SQLITE_UNAVAILABLE)
+
+
+def _driver_errors(error: BaseException) -> Iterator[BaseException]:
+    return _causes(error.orig if isinstance(error, sa_exc.DBAPIError) and error.orig is not None else error)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not be reached or could not serve in time (worth a 503 and a
+    retry), rather than that a statement or its data was wrong (a bug, never hidden as unavailability)."""
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return any(_link_broken(cause) or _server_busy(cause) for cause in _driver_errors(error))
+
+
+def _discard_broken_connections(engine: Engine) -> None:
+    """A statement that timed out on the client or whose socket broke leaves its connection in an unknown state:
+    count it as a disconnect, so it is thrown away (and the rest of the pool checked again before reuse) instead of
+    rolled back over a link that may not answer; the next checkout connects afresh once the database is back."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if not context.is_disconnect and any(map(_link_broken, _driver_errors(context.original_exception))):
+            context.is_disconnect = True
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, error: BaseException | None) -> None:
+        # asyncpg says goodbye before closing and waits up to 2 s for the server: not over a link that is silent.
+        terminate = getattr(getattr(dbapi_connection, "driver_connection", None), "terminate", None)
+        if error is not None and callable(terminate) and any(map(_link_broken, _driver_errors(error))):
+            terminate()
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -53,18 +157,22 @@ def _tune_sqlite(engine: Engine) -> None:
 @functools.cache
 def async_engine() -> AsyncEngine:
     url = database_url(asynchronous=True)
-    engine = create_async_engine(url, **_engine_options(url))
+    engine = create_async_engine(url, **_engine_options(url, asynchronous=True))
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine.sync_engine)
+    else:
+        _discard_broken_connections(engine.sync_engine)
     return engine
 
 
 @functools.cache
 def sync_engine() -> Engine:
     url = database_url(asynchronous=False)
-    engine = create_engine(url, **_engine_options(url))
+    engine = create_engine(url, **_engine_options(url, asynchronous=False))
     if url.get_backend_name() == "sqlite":
         _tune_sqlite(engine)
+    else:
+        _discard_broken_connections(engine)
     return engine
 
 
@@ -79,9 +187,21 @@ def _sync_sessions() -> sessionmaker[Session]:
 
 
 async def session_scope() -> AsyncIterator[AsyncSession]:
-    """One session per request (a FastAPI dependency); scenes commit explicitly, anything else rolls back."""
-    async with _async_sessions()() as session:
+    """One session per request (a FastAPI dependency); scenes commit explicitly, anything else rolls back.
+
+    Closing rolls back what is open; if the database has gone meanwhile (the request may have been answered
+    already), the server rolls it back by itself, so that failure is no error of the request's."""
+    session = _async_sessions()()
+    try:
         yield session
+    finally:
+        try:
+            async with session:  # its exit closes it to completion, even if the request is cancelled meanwhile
+                pass
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            logger.info("closed a request's session over a lost connection: %r", error)
 
 
 @contextmanager

@@ -4,6 +4,9 @@ address behind trusted proxies, safe response headers)."""
 
 from __future__ import annotations
 
+import logging
+import socket
+import traceback
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
@@ -12,14 +15,18 @@ from typing import Annotated, Any, get_args
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chorus.config import get_settings
-from chorus.db import session_scope
+from chorus.db import database_unreachable, session_scope
 from chorus.schema.errors import ErrorBody
+
+logger = logging.getLogger(__name__)
 
 DatabaseSession = Annotated[AsyncSession, Depends(session_scope)]
 
@@ -252,6 +259,46 @@ def rate_limited(route: str, account: Any = None) -> Any:
     return Depends(by_account_and_address)
 
 
+def _raised_through(error: BaseException, package: str) -> bool:
+    return any(
+        str(frame.f_globals.get("__name__", "")).partition(".")[0] == package
+        for frame, _ in traceback.walk_tb(error.__traceback__)
+    )
+
+
+# Redis, or another service's socket or host name (gaierror): what says a service did not answer. Not file errors.
+_UNANSWERED = (redis_errors.ConnectionError, redis_errors.TimeoutError, ConnectionError, TimeoutError, socket.gaierror)
+
+
+def _what_is_down(error: Exception) -> tuple[str, str] | None:
+    """``(code, detail)`` when ``error`` says a service the request needs did not answer; None for anything else
+    (a bug, bad data), which stays a server error. asyncpg's socket errors and timeouts reach here unwrapped, so an
+    error raised through SQLAlchemy is the database's whatever its class."""
+    if isinstance(error, sa_exc.SQLAlchemyError) or _raised_through(error, "sqlalchemy"):
+        if database_unreachable(error):
+            return "database_unavailable", "the database is unavailable; try again shortly"
+        return None
+    if isinstance(error, _UNANSWERED):
+        return "unavailable", "a service this request needs is unavailable; try again shortly"
+    return None
+
+
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After, in the error shape, when the database or another service did not answer in time."""
+    down = _what_is_down(exc)
+    if down is None:
+        raise exc
+    code, detail = down
+    cause = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc  # not the statement's parameters
+    logger.warning("%s %s: 503 %s (%s: %s)", request.method, request.url.path, code, type(cause).__name__, cause)
+    body = ErrorBody(detail=detail, code=code)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers=RETRY_SOON)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # The classes a dependency's outage surfaces as; each answer is decided by `_what_is_down`.
+    outages = (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError, redis_errors.ConnectionError, redis_errors.TimeoutError)
+    for outage in outages:
+        app.add_exception_handler(outage, _dependency_down)

@@ -1,5 +1,6 @@
-"""The HTTP edge: the client address behind proxies, safe response headers, and request heads of bounded size, on
-the app and on the server command the Procfile, the Dockerfile and compose run."""
+"""The HTTP edge: the client address behind proxies, safe response headers, 503s when a service does not answer
+(not 500s, but bugs stay 500s), and request heads of bounded size, on the app and on the server command the Procfile,
+the Dockerfile and compose run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import re
 import shlex
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,11 +22,14 @@ from pathlib import Path
 import httpx2
 import pytest
 import yaml
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from redis import exceptions as redis_errors
+from sqlalchemy import exc as sa_exc
 from starlette.types import Receive, Scope, Send
 
 from chorus.api import app
-from chorus.web import ForwardedClient, forwarded_client
+from chorus.web import ForwardedClient, forwarded_client, install_error_handlers
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +172,58 @@ def test_an_oversized_body_answer_carries_nosniff_too() -> None:
     response = TestClient(app).post("/auth/register", content=b"x" * (1024 * 1024 + 1))
     assert response.status_code == 413
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# ---- a service that does not answer ----
+
+
+def _raising(error: Exception) -> TestClient:
+    """An app with the edge's error handlers and one route that fails with ``error``."""
+    failing = FastAPI()
+    install_error_handlers(failing)
+
+    @failing.get("/fails")
+    async def fails() -> None:
+        raise error
+
+    return TestClient(failing, raise_server_exceptions=False)
+
+
+def _db_error(orig: BaseException, *, kind: type[sa_exc.DBAPIError] = sa_exc.OperationalError) -> sa_exc.DBAPIError:
+    return kind("SELECT 1", {}, orig)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (_db_error(sqlite3.OperationalError("database is locked")), "database_unavailable"),
+        (sa_exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached"), "database_unavailable"),
+        (_db_error(ConnectionRefusedError(111, "Connection refused")), "database_unavailable"),
+        (redis_errors.ConnectionError("Error 111 connecting to 127.0.0.1:6379"), "unavailable"),
+        (redis_errors.TimeoutError("Timeout reading from 127.0.0.1:6379"), "unavailable"),
+        (ConnectionResetError(104, "Connection reset by peer"), "unavailable"),
+    ],
+)
+def test_a_service_that_does_not_answer_is_a_503_with_retry_after(error: Exception, code: str) -> None:
+    response = _raising(error).get("/fails")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == code
+    assert set(response.json()) == {"detail", "code"}
+    assert int(response.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _db_error(sqlite3.OperationalError("no such column: nope")),
+        _db_error(sqlite3.IntegrityError("NOT NULL constraint failed: users.email"), kind=sa_exc.IntegrityError),
+        FileNotFoundError(2, "No such file or directory"),
+        PermissionError(13, "Permission denied"),
+    ],
+)
+def test_a_bug_stays_a_server_error(error: Exception) -> None:
+    assert _raising(error).get("/fails").status_code == 500
 
 
 # ---- request head size, and the server command everywhere ----

@@ -123,12 +123,33 @@ def key_prefix() -> str:
     return f"chorus-limits:{get_settings().task_queue}"
 
 
+def _redis_bounds(*, asynchronous: bool) -> dict[str, Any]:
+    """Every Redis call answers or fails within the Redis timeout (twice that with its one retry), so a request
+    limited here answers 503 promptly while Redis is unreachable. The one retry, on a fresh connection, means the
+    first requests after an outage do not fail on connections that died during it."""
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    timeout = get_settings().redis_timeout_seconds
+    return {
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
+        "retry": (AsyncRetry if asynchronous else Retry)(NoBackoff(), 1),
+        # uvloop raises RuntimeError, not ConnectionError, on writing to a connection Redis reset: retried alike.
+        "retry_on_error": [RuntimeError] if asynchronous else [],
+        "health_check_interval": 30,
+    }
+
+
 @functools.cache
 def _limiter() -> FixedWindowRateLimiter:
     redis_url = get_settings().redis_url
     storage: Storage
     if redis_url:
-        storage = RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=key_prefix())
+        storage = RedisStorage(
+            f"async+{redis_url}", implementation="redispy", key_prefix=key_prefix(), **_redis_bounds(asynchronous=True)
+        )
         storage.wrap_exceptions = True
     else:
         storage = DatabaseStorage()
@@ -195,7 +216,7 @@ def hit_in_transaction(connection: Connection, item: RateLimitItem, *identifiers
 def _sync_redis(redis_url: str) -> Any:
     from limits.storage import RedisStorage as SyncRedisStorage
 
-    return SyncRedisStorage(redis_url, key_prefix=key_prefix())
+    return SyncRedisStorage(redis_url, key_prefix=key_prefix(), **_redis_bounds(asynchronous=False))
 
 
 def purge_expired_counters(connection: Connection) -> int:

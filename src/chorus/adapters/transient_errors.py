@@ -11,8 +11,12 @@ import smtplib
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError
+
+from chorus.db import database_unreachable
+
+# PostgreSQL's serialization failure and deadlock: the transaction lost a race, and a second run wins it.
+LOST_RACE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def is_transient(error: BaseException) -> bool:
@@ -22,6 +26,8 @@ def is_transient(error: BaseException) -> bool:
         return 400 <= error.smtp_code < 500
     if isinstance(error, smtplib.SMTPException):
         return isinstance(error, smtplib.SMTPServerDisconnected)
+    if database_unreachable(error):
+        return True
     if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)
-    return isinstance(error, PoolTimeout | BrokerError | RedisConnectionError | RedisTimeoutError | OSError)
+        return getattr(error.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
+    return isinstance(error, BrokerError | RedisConnectionError | RedisTimeoutError | OSError)

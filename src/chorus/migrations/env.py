@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from chorus.db import sync_engine
 from chorus.models import Base
@@ -20,6 +21,9 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # A migration runs once, as its own job, for as long as it needs: not under the tasks' statement limit.
+                connection.execute(text("SET LOCAL statement_timeout = 0"))
             context.run_migrations()
 
 

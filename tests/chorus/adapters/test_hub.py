@@ -1,4 +1,5 @@
-"""The live hubs: fan-out to every subscriber of a channel, and a slow subscriber dropped, not a stalled server."""
+"""The live hubs: fan-out to every subscriber of a channel, a slow subscriber dropped, not a stalled server, and
+nothing waiting on a Redis that does not answer (its outages are in tests/faults/test_redis_outage.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,18 @@ import asyncio
 
 import pytest
 
-from chorus.adapters.hub import SUBSCRIBER_BACKLOG, Hub, InProcessHub, RedisHub, SubscriberDropped
+from chorus.adapters.hub import (
+    RECONNECT_CAP_SECONDS,
+    RECONNECT_FIRST_SECONDS,
+    SUBSCRIBER_BACKLOG,
+    Hub,
+    InProcessHub,
+    RedisHub,
+    SubscriberDropped,
+    reconnect_delay,
+)
+from chorus.config import get_settings
+from tests.servers import free_port
 from tests.services import REDIS_URL, needs_redis
 
 
@@ -54,3 +66,32 @@ def test_a_subscriber_that_falls_behind_is_dropped_after_its_backlog() -> None:
             assert received == [str(n) for n in range(SUBSCRIBER_BACKLOG)]
 
     asyncio.run(scenario())
+
+
+def test_with_redis_unreachable_subscribing_and_publishing_never_wait() -> None:
+    """Nothing listens on the port: the hub serves its subscriber (which resumes once Redis answers) and queues the
+    event, both at once, and closes within its timeout."""
+
+    async def scenario() -> None:
+        hub = RedisHub(f"redis://127.0.0.1:{free_port()}/0")
+        clock = asyncio.get_running_loop().time
+        started = clock()
+        async with hub.subscribe("thread:a"):
+            assert clock() - started < 1
+            assert not hub.live
+            started = clock()
+            await hub.publish("thread:a", "queued")
+            assert clock() - started < 0.05
+        started = clock()
+        await hub.close()
+        assert clock() - started < 2 * get_settings().redis_timeout_seconds
+
+    asyncio.run(scenario())
+
+
+def test_reconnection_backs_off_up_to_a_cap_with_jitter() -> None:
+    first = [reconnect_delay(0) for _ in range(50)]
+    assert all(RECONNECT_FIRST_SECONDS / 2 <= delay <= RECONNECT_FIRST_SECONDS for delay in first)
+    assert len(set(first)) > 1
+    assert reconnect_delay(3) > RECONNECT_FIRST_SECONDS
+    assert all(RECONNECT_CAP_SECONDS / 2 <= reconnect_delay(n) <= RECONNECT_CAP_SECONDS for n in (10, 100, 10_000))

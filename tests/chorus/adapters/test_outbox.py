@@ -114,7 +114,7 @@ def test_a_passing_outage_is_retried_and_bad_data_is_recorded_dead_and_can_be_re
     def failing_once(*args: Any) -> None:
         if not failures:
             failures.append("outage")
-            raise OperationalError("SELECT 1", {}, Exception("the database went away"))
+            raise OperationalError("SELECT 1", {}, ConnectionResetError("the database went away"))
         real_mail_token(*args)
 
     monkeypatch.setattr(auth_mail, "_mail_token", failing_once)

@@ -90,10 +90,11 @@ def wire_format(event: ThreadEvent) -> str:
 
 
 async def announce(*events: ThreadEvent) -> None:
-    """Publish committed events to live subscribers on every API process.
+    """Publish committed events to live subscribers on every API process, without waiting for Redis (the hub
+    queues them for its publisher).
 
     A failed publish is logged, not raised: the event is committed to the log, and a subscriber that sees the
-    next event's number jump fetches what it missed from there.
+    next event's number jump, or whose stream the hub ends, fetches what it missed from there.
     """
     hub = get_hub()
     for event in events:

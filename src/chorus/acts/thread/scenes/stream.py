@@ -52,10 +52,14 @@ The stream ends, after a last event `end` whose data names the reason, when read
 - `{"reason": "access_revoked"}`: the reader is no longer a participant or its account is gone, found on a
   re-check at least every `CHORUS_STREAM_RECHECK_SECONDS`;
 - `{"reason": "fell_behind"}`: the reader did not keep up with the thread;
+- `{"reason": "interrupted"}`: live delivery was interrupted (the server lost Redis, or got it back after an outage
+  during which this stream was opened): reconnect at once, nothing is lost;
 - `{"reason": "unavailable"}`: the database could not be asked.
 
-The `end` event carries no id: a client resumes with a fresh token and the `Last-Event-ID` of the last event it
-received, and misses nothing it may still read.
+A client resumes with a fresh token and the `Last-Event-ID` of the last event it received, and misses nothing it
+may still read. The `end` event carries no id, except after `fell_behind` and `interrupted`: there its id is the last
+event the stream delivered or, if none, the point the stream started from, so a client that heard nothing yet (as
+`EventSource` does) resumes from there.
 
 Each person may hold `CHORUS_STREAMS_PER_USER` open streams on an API process, and a process serves at most
 `CHORUS_STREAMS_PER_PROCESS`; over either cap the answer is 429 with `Retry-After` (code `too_many_streams` or
@@ -110,9 +114,11 @@ def _sse(seq: int, type_: str, data: Any) -> ServerSentEvent:
     return ServerSentEvent(id=str(seq), event=type_, raw_data=json.dumps(data, separators=(",", ":")))
 
 
-def _end(reason: str) -> ServerSentEvent:
-    """The last event of a stream; no id, so the client's Last-Event-ID stays that of the last real event."""
-    return ServerSentEvent(event="end", raw_data=json.dumps({"reason": reason}, separators=(",", ":")))
+def _end(reason: str, resume_after: int | None = None) -> ServerSentEvent:
+    """The last event of a stream. Its id, when the client is to resume, is the last event the stream delivered or,
+    if it delivered none, the point it started from: a client that heard nothing yet resumes from there too."""
+    data = json.dumps({"reason": reason}, separators=(",", ":"))
+    return ServerSentEvent(event="end", raw_data=data, id=None if resume_after is None else str(resume_after))
 
 
 def _removes(user_id: str, type_: str, data: Any) -> bool:
@@ -222,9 +228,10 @@ async def stream_thread_events(
                 arrived, incoming = incoming, None
                 try:
                     message = json.loads(arrived.result())
-                except SubscriberDropped:
-                    # fell behind: the client reconnects with Last-Event-ID and catches up from the log
-                    yield _end("fell_behind")
+                except SubscriberDropped as dropped:
+                    # fell behind, or live delivery was interrupted: the client reconnects with Last-Event-ID and
+                    # catches up from the log
+                    yield _end(dropped.reason, resume_after=after)
                     return
                 if message["seq"] == after + 1:
                     pending = [(message["seq"], message["type"], message["data"])]
