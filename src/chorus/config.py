@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     task_max_attempts: Annotated[int, Field(ge=1, le=50)] = 10
     # How often each worker's outbox relay looks for tasks not yet published (most are published at their commit).
     outbox_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1
+    # `chorus run` (make run): how long its processes get to stop after SIGTERM before they are killed; above the
+    # worker's own warm shutdown (it finishes the tasks it is running).
+    run_grace_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
 
     @field_validator("secret_key")
     @classmethod
