@@ -70,13 +70,13 @@ def _prctl() -> Callable[..., int] | None:
 
 
 def die_with_parent(signum: int) -> bool:
-    """Have the kernel send ``signum`` to this process when its parent ends; False if the parent has already gone
-    (or the platform cannot tell us)."""
+    """Have the kernel send ``signum`` to this process when its parent ends (Linux; elsewhere nothing); False if
+    the parent has already gone, so the signal will never come."""
     parent = os.getppid()
     prctl = _prctl()
     if prctl is None or prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
         return True
-    return os.getppid() == parent  # it died before the request took hold: it will never be sent
+    return os.getppid() == parent
 
 
 def _child_setup(prctl: Callable[..., int] | None, supervisor: int) -> Callable[[], None]:
@@ -204,7 +204,8 @@ class Supervisor:
                 self._kill_remaining()
             self._interrupted = self._interrupted or signum == signal.SIGINT
             if self._deadline is None:
-                self._stop(f"{signal.Signals(signum).name} received")
+                again = "; Ctrl-C again kills them now" if signum == signal.SIGINT else ""
+                self._stop(f"{signal.Signals(signum).name} received", again)
         for child in self.children:
             if child.process.poll() is None or child.reported:
                 continue
@@ -218,10 +219,9 @@ class Supervisor:
             self._say("system", f"still running after {self.grace_seconds:g} s: killing")
             self._kill_remaining()
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, reason: str, hint: str = "") -> None:
         running = self._running()
         names = ", ".join(child.name for child in running) or "nothing"
-        hint = "; Ctrl-C again kills them now" if os.isatty(0) else ""
         self._say("system", f"{reason}: SIGTERM to {names} (up to {self.grace_seconds:g} s{hint})")
         self._deadline = time.monotonic() + self.grace_seconds
         for child in running:
