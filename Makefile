@@ -9,15 +9,16 @@ BIN := $(VENV)/bin
 SOAK_MINUTES ?= 10
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 SOURCE_BYTECODE := $(VENV)/.source-bytecode
+PORT ?= 8000
 
 .PHONY: run install test test-embedded test-theatre test-services faults lint typecheck check-layout migrate seed bench bench-theatre soak clean
 
-run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
+run: install  ## migrate, then start API + worker + scheduler on the embedded defaults (PORT=8000)
 	$(BIN)/chorus migrate
 	@echo ""
-	@echo "  chorus API docs: http://127.0.0.1:8000/docs    mail written to var/mail/    Ctrl-C stops all"
+	@echo "  chorus API docs: http://127.0.0.1:$(PORT)/docs    mail written to var/mail/    Ctrl-C stops all"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	$(BIN)/chorus run --port $(PORT)
 
 install: $(STAMP) $(SOURCE_BYTECODE)
 

@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     # Connecting to Redis and each call to it; a live-updates subscription silent for longer than this after a ping
     # counts as lost.
     redis_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 1
+    # `chorus run` (make run): how long its processes get to stop after SIGTERM before they are killed; above the
+    # worker's own warm shutdown (it finishes the tasks it is running).
+    run_grace_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
 
     @field_validator("secret_key")
     @classmethod

@@ -1,4 +1,4 @@
-"""``chorus``: operating the service (``chorus migrate``, ``chorus seed``, ``chorus dead-letters``)."""
+"""``chorus``: operating the service (``chorus migrate``, ``chorus seed``, ``chorus dead-letters``, ``chorus run``)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,18 @@ def _seed_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser
     parser.add_argument("--output", type=Path, default=Path("var/seed.json"), help="where to write the credentials")
 
 
+def run_procfile(procfile: Path, port: int) -> None:
+    """Start the Procfile's processes and stop them together (``make run``); exits with the supervisor's status."""
+    from chorus.config import get_settings
+    from chorus.ops.supervisor import ProcfileError, run
+
+    try:
+        status = run(procfile, port=port, grace_seconds=get_settings().run_grace_seconds)
+    except ProcfileError as error:
+        raise SystemExit(f"chorus run: {error}") from None
+    raise SystemExit(status)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chorus", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,11 +98,16 @@ def main(argv: list[str] | None = None) -> None:
     _seed_arguments(commands)
     dead_parser = commands.add_parser("dead-letters", help="list the tasks that failed for good, or queue them again")
     dead_parser.add_argument("--revive", type=uuid.UUID, nargs="+", default=[], metavar="ID", help="queue these again")
+    run_parser = commands.add_parser("run", help="start the Procfile's processes together; Ctrl-C stops them all")
+    run_parser.add_argument("--procfile", type=Path, default=Path("Procfile"), help="the process list (./Procfile)")
+    run_parser.add_argument("--port", type=int, default=8000, help="the API's port, $PORT in the Procfile (8000)")
     arguments = parser.parse_args(argv)
     if arguments.command == "migrate":
         migrate(arguments.revision)
     elif arguments.command == "dead-letters":
         show_dead_letters(revive_ids=arguments.revive)
+    elif arguments.command == "run":
+        run_procfile(arguments.procfile, arguments.port)
     elif arguments.command == "seed":
         from chorus.ops.seed import Parameters
 
