@@ -98,6 +98,38 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
     ]
 
 
+OUTBOX = '''\
+"""Queues in the caller's transaction: the task comes after the session, as an outbox's queue_task takes it."""
+
+from typing import Any
+
+from play.acts.stage.tasks.rehearsal import rehearse
+
+
+def queue_task(session: Any, task: Any, *args: Any) -> None:
+    session.add((task.name, args))
+
+
+def call_everyone(session: Any) -> None:
+    queue_task(session, rehearse, "places")
+'''
+
+
+def test_queue_task_is_a_helper_by_default_and_its_task_may_follow_other_arguments(stage: Stage) -> None:
+    project = stage()
+    (project / "play" / "outbox.py").write_text(OUTBOX)
+    elsewhere = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
+    assert elsewhere == [
+        {
+            "caller": "play.outbox:call_everyone",
+            "task": "stage.rehearse",
+            "how": "queue_task()",
+            "module": "play.outbox",
+            "line": 13,
+        }
+    ]
+
+
 def test_a_project_whose_api_fails_to_import_is_drawn_as_far_as_it_can_be_and_exits_2(stage: Stage) -> None:
     run = theatre("map", "--project", stage("api_fails_to_import"), "--format", "mermaid")
     assert run.exit_code == 2
