@@ -10,6 +10,8 @@ import pytest
 from tests.command_line import FIXTURES, Stage
 
 SKIP_CACHES = shutil.ignore_patterns("__pycache__")
+# Fixture projects and templates are data the tests copy and run elsewhere, never tests of theatre's own.
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture

@@ -1,6 +1,10 @@
 """A project theatre new makes, installed and run for real: its make test, its make run serving the example act
 while its worker consumes the task the scene queues, an added act, and its tests against the machine's services.
 
+The project is made from the template before the outbox (0.2.0), edited, then brought up to date by theatre update,
+and shown to be file for file what theatre new writes today but for the edits: one install covers both a new
+project and an updated one.
+
 Minutes, not seconds: each step is what a person would type, in the order they would type it.
 """
 
@@ -17,6 +21,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.earlier_template import (
+    OUTBOX_FILES,
+    TEMPLATE_0_2_0,
+    assert_made_today_but_for_the_local_edits,
+    edit_locally,
+)
 
 SERVICES = os.environ.get("THEATRE_TEST_SERVICES") == "1"
 # The generated project's own test run must not inherit this run's settings.
@@ -37,17 +48,23 @@ def _passes(command: list[str], cwd: Path) -> str:
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """theatre new shop --no-input, with its lock file and virtual environment made as a person's would be."""
+    """theatre new shop --no-input from template 0.2.0, with its lock file and virtual environment made as a
+    person's would be; edited; then theatre update: today's template, outbox and retry policy included."""
     project = tmp_path_factory.mktemp("new") / "shop"
-    made = _run([sys.executable, "-m", "theatre", "new", str(project), "--no-input"], project.parent)
+    new = [sys.executable, "-m", "theatre", "new", str(project), "--no-input", "--template", str(TEMPLATE_0_2_0)]
+    made = _run(new, project.parent)
     assert made.returncode == 0, made.stdout[-4000:] + made.stderr[-4000:]
     assert (project / "uv.lock").is_file()
     assert (project / ".venv/bin/python").is_file()
+    edit_locally(project)
+    updated = _passes([sys.executable, "-m", "theatre", "update"], project)
+    assert all(f"added: {relative}" in updated for relative in OUTBOX_FILES), updated
+    assert_made_today_but_for_the_local_edits(project)
     return project
 
 
 @pytest.mark.skipif(SERVICES, reason="the services run checks the generated project against the services only")
-def test_a_new_project_passes_its_own_make_test(shop: Path) -> None:
+def test_the_updated_project_passes_its_own_make_test(shop: Path) -> None:
     output = _passes(["make", "test"], shop)
     assert "shop is clean" in output
     # Its tools leave theatre's record alone: an update right after finds nothing to bring in.

@@ -37,13 +37,8 @@ def queue_up(task: Any, *args: Any) -> None:
     task.delay(*args)
 
 
-def queue_task(session: Any, task: Any, *args: Any) -> None:
-    task.delay(*args)
-
-
 def call_everyone() -> None:
     queue_up(rehearse, "places")
-    queue_task(None, rehearse, "curtain")
 '''
 
 
@@ -89,7 +84,7 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
     project = stage()
     (project / "play" / "prompter.py").write_text(PROMPTER)
     before = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
-    add_setting(project, 'enqueue-helpers = ["queue_up", "queue_task"]')
+    add_setting(project, 'enqueue-helpers = ["queue_up"]')
     after = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
     assert before == []
     assert after == [
@@ -98,15 +93,40 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
             "task": "stage.rehearse",
             "how": "queue_up()",
             "module": "play.prompter",
-            "line": 17,
-        },
-        {  # the task need not come first: queue_task(session, task, ...)
-            "caller": "play.prompter:call_everyone",
+            "line": 13,
+        }
+    ]
+
+
+OUTBOX = '''\
+"""Queues in the caller's transaction: the task comes after the session, as an outbox's queue_task takes it."""
+
+from typing import Any
+
+from play.acts.stage.tasks.rehearsal import rehearse
+
+
+def queue_task(session: Any, task: Any, *args: Any) -> None:
+    session.add((task.name, args))
+
+
+def call_everyone(session: Any) -> None:
+    queue_task(session, rehearse, "places")
+'''
+
+
+def test_queue_task_is_a_helper_by_default_and_its_task_may_follow_other_arguments(stage: Stage) -> None:
+    project = stage()
+    (project / "play" / "outbox.py").write_text(OUTBOX)
+    elsewhere = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
+    assert elsewhere == [
+        {
+            "caller": "play.outbox:call_everyone",
             "task": "stage.rehearse",
             "how": "queue_task()",
-            "module": "play.prompter",
-            "line": 18,
-        },
+            "module": "play.outbox",
+            "line": 13,
+        }
     ]
 
 

@@ -1,5 +1,7 @@
 """Who enqueues which task, found in source: ``.delay``, ``.apply_async``, ``.s``, ``.si``, ``send_task`` and the
-project's own helpers (``[tool.theatre] enqueue-helpers``), each credited to the function that calls it."""
+project's own helpers (``[tool.theatre] enqueue-helpers``), each credited to the function that calls it. A helper's
+task is the first argument that names one, so ``enqueue(task, ...)`` and ``queue_task(session, task, ...)`` both
+count."""
 
 from __future__ import annotations
 
@@ -66,11 +68,9 @@ def _task_of_call(call: ast.Call, source: ModuleSource, index: TaskIndex, helper
     if name in SIGNATURE_METHODS and isinstance(call.func, ast.Attribute):
         task = index.lookup(source.resolve(call.func.value))
         return (task.name, f".{name}") if task else None
-    if name in helpers:  # the task is any positional argument: enqueue(task, ...) or queue_task(session, task, ...)
-        for argument in call.args:
-            task = index.lookup(source.resolve(argument))
-            if task:
-                return task.name, f"{name}()"
+    if name in helpers:
+        task = next(filter(None, (index.lookup(source.resolve(argument)) for argument in call.args)), None)
+        return (task.name, f"{name}()") if task else None
     return None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_ENQUEUE_HELPERS = ("enqueue",)
+DEFAULT_ENQUEUE_HELPERS = ("enqueue", "queue_task")
 DEFAULT_WEB_FRAMEWORK = ("fastapi", "starlette")
 DEFAULT_PROBE_TIMEOUT = 120.0
 KNOWN_KEYS = {

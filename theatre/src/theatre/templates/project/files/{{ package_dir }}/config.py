@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     broker_url: str = "sqla+sqlite:///var/broker.sqlite3"
     task_queue: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.:-]+$")] = "{{ package }}"
     redis_url: str | None = None
+    # Runs of a task that meets passing outages (database, broker, Redis) before it is recorded as dead.
+    task_max_attempts: Annotated[int, Field(ge=1, le=50)] = 10
+    # How often each worker's outbox relay looks for tasks not yet published (most are published at their commit).
+    outbox_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1
 
     @field_validator("database_url")
     @classmethod

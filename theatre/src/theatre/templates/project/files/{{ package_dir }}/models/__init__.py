@@ -2,5 +2,6 @@
 
 from {{ package }}.models.base import Base
 from {{ package }}.models.note import Note
+from {{ package }}.models.outbox import OutboxTask
 
-__all__ = ["Base", "Note"]
+__all__ = ["Base", "Note", "OutboxTask"]

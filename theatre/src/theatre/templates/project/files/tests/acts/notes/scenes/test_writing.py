@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from {{ package }}.db import task_session
+from {{ package }}.models.outbox import OutboxTask
 from tests.finished_tasks import FinishedTasks
 
 
@@ -23,6 +26,14 @@ def test_a_note_is_stored_then_its_words_counted(client: TestClient, finished_ta
         time.sleep(0.05)
     assert read["word_count"] == 3
     assert finished_tasks.wait_for("notes.count_words") == "SUCCESS"
+
+
+def test_the_count_is_queued_in_the_notes_own_transaction(client: TestClient, finished_tasks: FinishedTasks) -> None:
+    note = client.post("/notes", json={"body": "kept together"}).json()
+    with task_session() as session:
+        queued = session.scalars(select(OutboxTask)).one()
+    assert (queued.task, queued.args) == ("notes.count_words", [note["id"]])
+    assert finished_tasks.wait_for_id(str(queued.id)) == "SUCCESS"
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,17 @@
 """Tasks ``notes.count_words`` and ``notes.count_missed_words``: the worker counts a note's words.
 
-Delivery may repeat a task: counting sets the same number again, so running it twice changes nothing.
+Delivery may repeat a task: counting sets the same number again, so running it twice changes nothing. Retries and
+dead tasks are the business of the Celery app's task class (in ``celery.py``), not of each task.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from {{ package }}.adapters.outbox import queue_task
 from {{ package }}.celery import app
 from {{ package }}.db import task_session
 from {{ package }}.models.base import utcnow
@@ -20,18 +20,10 @@ from {{ package }}.models.note import Note
 SWEEP_BATCH = 500
 SWEEP_AGE = timedelta(minutes=1)  # younger notes still have their own task queued
 
-# A database that is down, restarting or locked is worth waiting for; anything else is a bug to see at once.
-RETRY: dict[str, Any] = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "max_retries": 8,
-}
 
-
-@app.task(name="notes.count_words", **RETRY)
+@app.task(name="notes.count_words")
 def count_words(note_id: str) -> None:
-    """A scene queues this with ``await enqueue(count_words, note_id)`` once its transaction has committed."""
+    """A scene queues this with ``queue_task(session, count_words, note_id)`` before its transaction commits."""
     with task_session() as session:
         body = session.scalar(select(Note.body).where(Note.id == uuid.UUID(note_id)))
         if body is None:
@@ -40,11 +32,12 @@ def count_words(note_id: str) -> None:
         session.commit()
 
 
-@app.task(name="notes.count_missed_words", **RETRY)
+@app.task(name="notes.count_missed_words")
 def count_missed_words() -> None:
-    """Every minute (the scheduler): queue notes whose count a broker outage kept from being queued."""
+    """Every minute (the scheduler, through the outbox): count the notes still uncounted, such as those written
+    before the outbox came in, when a broker outage could lose their task."""
     with task_session() as session:
         uncounted = Note.word_count.is_(None) & (Note.created_at < utcnow() - SWEEP_AGE)
-        missed = session.scalars(select(Note.id).where(uncounted).limit(SWEEP_BATCH)).all()
-    for note_id in missed:
-        count_words.delay(str(note_id))
+        for note_id in session.scalars(select(Note.id).where(uncounted).limit(SWEEP_BATCH)).all():
+            queue_task(session, count_words, str(note_id))
+        session.commit()

@@ -7,4 +7,4 @@ from {{ package }}.celery import app
 
 @app.task(name="{{ act }}.{{ task }}")
 def {{ task }}() -> None:
-    """A scene queues this with ``await enqueue({{ task }})`` once its transaction has committed."""
+    """A scene queues this with ``queue_task(session, {{ task }})`` before its transaction commits."""
