@@ -150,6 +150,8 @@ class Settings(BaseSettings):
     mails_per_address_per_hour: Annotated[int, Field(ge=1)] = 5
     # Someone who left a thread cannot be added back to it by others for this long.
     rejoin_block_hours: Annotated[int, Field(ge=0, le=24 * 365)] = 24
+    # How long a post's Idempotency-Key keeps its first answer: a retry within this time gets that answer again.
+    idempotency_key_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
 
     @field_validator("secret_key")
     @classmethod

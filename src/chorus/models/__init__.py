@@ -3,6 +3,7 @@
 from chorus.models.base import Base, utcnow, uuid7
 from chorus.models.digest import Digest
 from chorus.models.event import ThreadEvent
+from chorus.models.idempotency import IdempotencyKey
 from chorus.models.message import Message
 from chorus.models.rate_limit import RateLimitCounter
 from chorus.models.thread import Participant, Thread
@@ -14,6 +15,7 @@ __all__ = [
     "Digest",
     "EmailToken",
     "EmailTokenPurpose",
+    "IdempotencyKey",
     "LoginSession",
     "Message",
     "Participant",
