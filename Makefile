@@ -6,10 +6,11 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+SOAK_MINUTES ?= 10
 STAMP := $(VENV)/.synced-$(UV_VERSION)
 SOURCE_BYTECODE := $(VENV)/.source-bytecode
 
-.PHONY: run install test test-embedded test-theatre test-services faults lint typecheck check-layout migrate seed bench bench-theatre clean
+.PHONY: run install test test-embedded test-theatre test-services faults lint typecheck check-layout migrate seed bench bench-theatre soak clean
 
 run: install  ## migrate, then start API + worker + scheduler on the embedded defaults
 	$(BIN)/chorus migrate
@@ -76,6 +77,9 @@ bench: install  ## chorus against its ceilings on this machine (QUICK=1: a short
 
 bench-theatre: install  ## theatre's speed alone (no services): check chorus, check and map on a large generated project
 	$(BIN)/python -m bench --only theatre $(if $(QUICK),--quick)
+
+soak: install  ## a fixed-rate mix at 80% of the peak post rate, with live streams (SOAK_MINUTES=10); bench/results/soak.json
+	$(BIN)/python -m bench --only soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

@@ -123,9 +123,10 @@ class EventStream:
         self.headers = headers
 
     @classmethod
-    async def open(cls, port: int, path: str, token: str) -> EventStream:
+    async def open(cls, port: int, path: str, token: str, last_event_id: str | None = None) -> EventStream:
         connection = await Connection.open(port)
         request = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        request |= {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
         connection.writer.write(_request_bytes("GET", path, request, None))
         await connection.writer.drain()
         status, headers = await _read_head(connection.reader)

@@ -38,6 +38,7 @@ class Request:
     body: str | None = None
     content_type: str | None = None
     authorization: str | None = None
+    rotate_paths: tuple[str, ...] = ()  # when given, each request goes to the next of these in turn (not ``path``)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def run_wrk(port: int, request: Request, load: Load, app_pids: Callable[[], list
             "BENCH_BODY": request.body,
             "BENCH_CONTENT_TYPE": request.content_type,
             "BENCH_AUTHORIZATION": request.authorization,
+            "BENCH_PATHS": " ".join(request.rotate_paths) or None,
         }
         env |= {name: value for name, value in optional.items() if value is not None}
         argv = [

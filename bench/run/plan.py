@@ -53,3 +53,26 @@ QUICK = Plan(
     cold_start_repeats=1,
     theatre_repeats=5,
 )
+
+
+@dataclass(frozen=True)
+class SoakPlan:
+    """``make soak``: a fixed-rate mix held for minutes (bench.scenarios.soak); not part of ``make bench``."""
+
+    minutes: float = 10
+    api_processes: int = 2
+    peak_connections: int = 32  # the peak post rate is measured as the post scenario measures it: wrk, 32 connections
+    peak_warmup_seconds: float = 3
+    peak_seconds: float = 20
+    load_share: float = 0.8  # of the peak post rate, the rate posts are sent at
+    post_rate: float | None = None  # a fixed post rate instead (--post-rate): no peak measured
+    page_share: float = 0.25  # message pages per post
+    thread_list_share: float = 0.05  # thread lists per post
+    threads: int = 10  # posts, pages and subscribers spread over this many threads
+    subscribers: int = 30  # live SSE streams, spread evenly over the threads and the ten members
+    sample_seconds: float = 5  # resident memory is read this often
+    drain_seconds: float = 15  # after the last post, how long events may take to arrive
+
+    @property
+    def seconds(self) -> float:
+        return self.minutes * 60

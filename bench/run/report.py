@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.run import soak_report
+
 MIB = 1024 * 1024
 
 
@@ -123,6 +125,8 @@ def _align(rows: list[list[str]]) -> list[str]:
 
 
 def as_text(results: dict[str, Any]) -> str:
+    if results.get("only") == "soak":
+        return soak_report.as_text(results)
     if results.get("only") == "theatre":
         return "\n".join([*summary_lines(results), "", "Targets:", *target_lines(results)])
     lines = [context_line(results), ""]
@@ -132,6 +136,8 @@ def as_text(results: dict[str, Any]) -> str:
 
 
 def as_markdown(results: dict[str, Any]) -> str:
+    if results.get("only") == "soak":
+        return soak_report.as_markdown(results)
     if results.get("only") == "theatre":
         lines = [*(f"- {line}" for line in summary_lines(results)), "", "Targets:", ""]
         return "\n".join([*lines, *(f"- {line}" for line in target_lines(results))])

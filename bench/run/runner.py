@@ -113,7 +113,7 @@ class Run:
         os.environ.update(self.env.chorus_variables())
         check_services(self.env)
         ensure_wrk(self.report)
-        _forget_old_runs(self.env)
+        forget_old_runs(self.env)
         dataset, seed_seconds = ensure_dataset(self.env, self.report)
         remove_run_threads()
         run_threads = create_run_threads(self.env.run_id, dataset)
@@ -130,7 +130,7 @@ class Run:
         finally:
             remove_run_threads()
             forget_sessions()
-            _delete_queues([self.env.task_queue, f"{self.env.task_queue}.noop"])
+            delete_queues([self.env.task_queue, f"{self.env.task_queue}.noop"])
             shutil.rmtree(self.env.mail_dir, ignore_errors=True)
         results: dict[str, Any] = {
             "schema": 1,
@@ -158,7 +158,7 @@ class Run:
         return results
 
 
-def _forget_old_runs(env: RunEnvironment) -> None:
+def forget_old_runs(env: RunEnvironment) -> None:
     """Keep the logs of the last few runs only."""
     folder = env.work_dir.parent
     runs = sorted(path for path in folder.glob("*") if path.is_dir()) if folder.exists() else []
@@ -166,7 +166,7 @@ def _forget_old_runs(env: RunEnvironment) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _delete_queues(names: list[str]) -> None:
+def delete_queues(names: list[str]) -> None:
     from chorus.celery import app
 
     try:

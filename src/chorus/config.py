@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     mails_per_address_per_hour: Annotated[int, Field(ge=1)] = 5
     # Someone who left a thread cannot be added back to it by others for this long.
     rejoin_block_hours: Annotated[int, Field(ge=0, le=24 * 365)] = 24
+    # Runs of a task that meets passing outages (database, broker, Redis, mail server) before it is recorded as dead.
+    task_max_attempts: Annotated[int, Field(ge=1, le=50)] = 10
+    # How often each worker's outbox relay looks for tasks not yet published (most are published at their commit).
+    outbox_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1
     # How long a post's Idempotency-Key keeps its first answer: a retry within this time gets that answer again.
     idempotency_key_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
 

@@ -37,8 +37,13 @@ def queue_up(task: Any, *args: Any) -> None:
     task.delay(*args)
 
 
+def queue_task(session: Any, task: Any, *args: Any) -> None:
+    task.delay(*args)
+
+
 def call_everyone() -> None:
     queue_up(rehearse, "places")
+    queue_task(None, rehearse, "curtain")
 '''
 
 
@@ -84,7 +89,7 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
     project = stage()
     (project / "play" / "prompter.py").write_text(PROMPTER)
     before = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
-    add_setting(project, 'enqueue-helpers = ["queue_up"]')
+    add_setting(project, 'enqueue-helpers = ["queue_up", "queue_task"]')
     after = theatre("map", "--project", project, "--format", "json").json()["elsewhere"]
     assert before == []
     assert after == [
@@ -93,8 +98,15 @@ def test_enqueue_helpers_come_from_pyproject(stage: Stage) -> None:
             "task": "stage.rehearse",
             "how": "queue_up()",
             "module": "play.prompter",
-            "line": 13,
-        }
+            "line": 17,
+        },
+        {  # the task need not come first: queue_task(session, task, ...)
+            "caller": "play.prompter:call_everyone",
+            "task": "stage.rehearse",
+            "how": "queue_task()",
+            "module": "play.prompter",
+            "line": 18,
+        },
     ]
 
 

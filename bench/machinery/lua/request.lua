@@ -1,5 +1,5 @@
 -- One request, repeated on every connection; what it is comes from the environment (bench/machinery/loadgen.py
--- sets it).
+-- sets it). With BENCH_PATHS (space-separated), each request goes to the next of those paths in turn.
 -- At the end the summary is written as JSON to BENCH_RESULT: requests, errors and latency percentiles (us).
 
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
@@ -11,6 +11,19 @@ end
 local authorization = os.getenv("BENCH_AUTHORIZATION")
 if authorization then
   wrk.headers["Authorization"] = authorization
+end
+
+local paths = os.getenv("BENCH_PATHS")
+if paths then
+  local rotation = {}
+  for path in paths:gmatch("%S+") do
+    rotation[#rotation + 1] = path
+  end
+  local next_index = 0
+  request = function()
+    next_index = next_index % #rotation + 1
+    return wrk.format(nil, rotation[next_index])
+  end
 end
 
 local result_path = os.getenv("BENCH_RESULT")

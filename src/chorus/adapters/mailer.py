@@ -1,10 +1,14 @@
 """Outgoing mail for tasks: SMTP when ``CHORUS_SMTP_URL`` is set, otherwise one ``.eml`` file per mail.
 
+Each mail has a key (its task's id, or what it covers) and is recorded under it with a Message-ID before it is
+first sent: a redelivered task finds it sent and sends nothing, and a mail sent again because the server's answer
+was lost carries the same Message-ID, which mail clients show once.
 Worker-only: the API never imports this module (it queues a task instead), so it loads no mail transport.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import ssl
@@ -14,8 +18,13 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy.exc import IntegrityError
+
 from chorus.config import get_settings
-from chorus.models.base import utcnow
+from chorus.db import task_session
+from chorus.models import MailDelivery, utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,27 +35,50 @@ class Mail:
     html: str
 
 
-def compose(mail: Mail) -> EmailMessage:
+def compose(mail: Mail, *, message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = get_settings().mail_from
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain="chorus.localhost")
+    message["Message-ID"] = message_id
     # 8bit keeps links on one line, readable when a newcomer opens the file.
     message.set_content(mail.text, cte="8bit")
     message.add_alternative(mail.html, subtype="html", cte="8bit")
     return message
 
 
-def deliver(mail: Mail, *, key: str) -> None:
-    """Send ``mail``; ``key`` names it, so delivering the same key twice writes one file (redelivered tasks)."""
-    message = compose(mail)
+def deliver(mail: Mail, *, key: str) -> bool:
+    """Send ``mail`` unless the mail under ``key`` was sent already; whether it was sent now."""
+    message_id = _message_id_unless_sent(key)
+    if message_id is None:
+        logger.info("mail %s was sent already: not sending it again", key)
+        return False
+    message = compose(mail, message_id=message_id)
     smtp_url = get_settings().smtp_url
     if smtp_url:
         _send_smtp(message, smtp_url)
     else:
         _write_file(message, get_settings().mail_dir, key)
+    with task_session() as session:
+        session.get_one(MailDelivery, key).sent_at = utcnow()
+        session.commit()
+    return True
+
+
+def _message_id_unless_sent(key: str) -> str | None:
+    """The Message-ID recorded for ``key`` (recorded now if this is the first attempt); None once it was sent."""
+    with task_session() as session:
+        delivery = session.get(MailDelivery, key)
+        if delivery is None:
+            delivery = MailDelivery(key=key, message_id=make_msgid(domain="chorus.localhost"))
+            session.add(delivery)
+            try:
+                session.commit()
+            except IntegrityError:  # a twin delivery recorded it first
+                session.rollback()
+                delivery = session.get_one(MailDelivery, key)
+        return None if delivery.sent_at is not None else delivery.message_id
 
 
 def _write_file(message: EmailMessage, folder: Path, key: str) -> None:

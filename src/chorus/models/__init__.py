@@ -4,7 +4,9 @@ from chorus.models.base import Base, utcnow, uuid7
 from chorus.models.digest import Digest
 from chorus.models.event import ThreadEvent
 from chorus.models.idempotency import IdempotencyKey
+from chorus.models.mail import MailDelivery
 from chorus.models.message import Message
+from chorus.models.outbox import OutboxTask
 from chorus.models.rate_limit import RateLimitCounter
 from chorus.models.thread import Participant, Thread
 from chorus.models.token import EmailToken, EmailTokenPurpose, LoginSession, RefreshToken
@@ -17,7 +19,9 @@ __all__ = [
     "EmailTokenPurpose",
     "IdempotencyKey",
     "LoginSession",
+    "MailDelivery",
     "Message",
+    "OutboxTask",
     "Participant",
     "RateLimitCounter",
     "RefreshToken",

@@ -1,8 +1,9 @@
-"""``chorus``: operating the service (``chorus migrate``, ``chorus seed``)."""
+"""``chorus``: operating the service (``chorus migrate``, ``chorus seed``, ``chorus dead-letters``)."""
 
 from __future__ import annotations
 
 import argparse
+import uuid
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,23 @@ def seed_database(parameters: Parameters, *, reset: bool, output: Path) -> None:
     print(f"every seeded user has the same password; written to {output}")
 
 
+def show_dead_letters(*, revive_ids: list[uuid.UUID]) -> None:
+    """List the tasks that failed for good (newest first), or queue the given ones again once their cause is fixed."""
+    from chorus.adapters.outbox import dead_letters, revive
+
+    for task_id in revive_ids:
+        print(f"{task_id}: {'queued again' if revive(task_id) else 'no dead task with this id'}")
+    if revive_ids:
+        return
+    dead = dead_letters()
+    for row in dead:
+        when = row.finished_at.strftime("%Y-%m-%d %H:%M:%S") if row.finished_at else "?"
+        last_line = (row.error or "").strip().splitlines()[-1:] or ["(no error recorded)"]
+        print(f"{row.id}  {when}  {row.task}  attempts={row.attempts}  args={row.args} kwargs={row.kwargs}")
+        print(f"    {last_line[0]}")
+    print(f"{len(dead)} dead task(s)" + (" (the newest 100)" if len(dead) == 100 else ""))
+
+
 def _seed_arguments(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from chorus.ops.seed import Parameters  # the seed's defaults; `chorus migrate` need not load what seeding needs
 
@@ -66,9 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     migrate_parser = commands.add_parser("migrate", help="apply database migrations")
     migrate_parser.add_argument("revision", nargs="?", default="head")
     _seed_arguments(commands)
+    dead_parser = commands.add_parser("dead-letters", help="list the tasks that failed for good, or queue them again")
+    dead_parser.add_argument("--revive", type=uuid.UUID, nargs="+", default=[], metavar="ID", help="queue these again")
     arguments = parser.parse_args(argv)
     if arguments.command == "migrate":
         migrate(arguments.revision)
+    elif arguments.command == "dead-letters":
+        show_dead_letters(revive_ids=arguments.revive)
     elif arguments.command == "seed":
         from chorus.ops.seed import Parameters
 

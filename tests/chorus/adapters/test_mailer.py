@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -60,3 +61,31 @@ def test_the_worker_sends_mail_over_smtp_when_configured(
     assert mail["Subject"] == "Verify your email address"
     assert {part.get_content_type() for part in mail.iter_parts()} == {"text/plain", "text/html"}
     assert mailbox.to("smtp@example.com") == [], "nothing was written to files"
+
+
+class LosingFirstAnswer(Inbox):
+    """Takes every mail, but answers the first as if it failed (as when its 250 is lost on the way back)."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        await super().handle_DATA(server, session, envelope)
+        return "250 OK" if len(self.messages) > 1 else "421 closing: try again later"
+
+
+def test_a_mail_sent_again_after_a_lost_answer_keeps_its_message_id(
+    client: TestClient, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the transport allows: the server has the mail twice, as one message (mail clients show one)."""
+    losing = LosingFirstAnswer()
+    monkeypatch.setattr(smtp_inbox, "handle_DATA", losing.handle_DATA)
+    monkeypatch.setattr("chorus.celery.retry_delay", lambda attempt: timedelta(seconds=0.2))
+    body = {"email": "lost-answer@example.com", "password": PASSWORD, "display_name": "Lost Answer"}
+    assert client.post("/auth/register", json=body).status_code == 201
+    deadline = time.monotonic() + 15
+    while len(losing.messages) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(losing.messages) == 2, "the failed send was not retried"
+    first, second = losing.messages
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first.get_body(("plain",)).get_content() == second.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    time.sleep(0.5)
+    assert len(losing.messages) == 2, "sent again after the server's 250"

@@ -80,7 +80,7 @@ def app() -> None:
       ignore           rule codes to skip
       worker-only      modules importing the API must not load
       web-framework    modules the worker must not load (default: fastapi, starlette)
-      enqueue-helpers  functions that enqueue the task passed first (default: enqueue)
+      enqueue-helpers  functions that enqueue a task passed to them (default: enqueue)
       python           the probes' interpreter (default: .venv/bin/python, else theatre's)
       env-file         KEY=VALUE lines added to the probes' environment
       probe-timeout    seconds each probe may take (default: 120)

@@ -66,9 +66,11 @@ def _task_of_call(call: ast.Call, source: ModuleSource, index: TaskIndex, helper
     if name in SIGNATURE_METHODS and isinstance(call.func, ast.Attribute):
         task = index.lookup(source.resolve(call.func.value))
         return (task.name, f".{name}") if task else None
-    if name in helpers and call.args:
-        task = index.lookup(source.resolve(call.args[0]))
-        return (task.name, f"{name}()") if task else None
+    if name in helpers:  # the task is any positional argument: enqueue(task, ...) or queue_task(session, task, ...)
+        for argument in call.args:
+            task = index.lookup(source.resolve(argument))
+            if task:
+                return task.name, f"{name}()"
     return None
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from chorus.acts.accounts.tasks.erasure import erase_account
 from chorus.acts.auth import CurrentUser, end_sessions, password_matches
-from chorus.celery import enqueue
+from chorus.adapters.outbox import queue_task
 from chorus.models import utcnow
 from chorus.schema.accounts import Account, AccountUpdate
 from chorus.schema.auth import PasswordConfirmation
@@ -42,5 +42,5 @@ async def delete_my_account(body: PasswordConfirmation, user: CurrentUser, sessi
     user.deleted_at = utcnow()
     user.session_version += 1
     await end_sessions(session, user.id)
+    queue_task(session, erase_account, str(user.id))
     await session.commit()
-    await enqueue(erase_account, str(user.id))

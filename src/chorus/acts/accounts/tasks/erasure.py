@@ -26,7 +26,7 @@ def _erase(session: Session, user: User) -> None:
     session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))  # user agents and addresses
 
 
-@app.task(name="accounts.erase_account", autoretry_for=(OSError,), retry_backoff=True)
+@app.task(name="accounts.erase_account")
 def erase_account(user_id: str) -> bool:
     """Erase one deleted account; False when there was nothing (left) to erase."""
     with task_session() as session:

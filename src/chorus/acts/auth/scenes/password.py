@@ -9,7 +9,7 @@ from chorus.acts.auth.password_hashing import hash_password_off_loop, release_co
 from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.sessions import end_sessions
 from chorus.acts.auth.tasks.mail import send_password_changed_email, send_password_reset_email
-from chorus.celery import enqueue
+from chorus.adapters.outbox import queue_task
 from chorus.models import EmailTokenPurpose, utcnow
 from chorus.schema.auth import Accepted, EmailAddress, PasswordChange, PasswordReset
 from chorus.web import DatabaseSession, Problem, documented, rate_limited
@@ -26,9 +26,10 @@ RESET_MAIL_SENT = "If an account has this address, a password reset mail is on i
     responses=documented(422, 429, 503),
     dependencies=[rate_limited("forgot_password")],
 )
-async def forgot_password(body: EmailAddress) -> Accepted:
+async def forgot_password(body: EmailAddress, session: DatabaseSession) -> Accepted:
     # The worker looks the address up, so this answer is the same, in body and time, whether it exists or not.
-    await enqueue(send_password_reset_email, body.email)
+    queue_task(session, send_password_reset_email, body.email)
+    await session.commit()
     return Accepted(detail=RESET_MAIL_SENT)
 
 
@@ -70,5 +71,5 @@ async def change_password(
     # every other session ends.
     user.session_version += 1
     await end_sessions(session, user.id, keep=current.session_id)
+    queue_task(session, send_password_changed_email, str(user.id))
     await session.commit()
-    await enqueue(send_password_changed_email, str(user.id))

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from chorus.acts.auth.password_hashing import hash_password_off_loop, release_connection
 from chorus.acts.auth.redemption import redeem
 from chorus.acts.auth.tasks.mail import resend_verification_email, send_verification_email
-from chorus.celery import enqueue
-from chorus.models import EmailTokenPurpose, User, utcnow
+from chorus.adapters.outbox import queue_task
+from chorus.models import EmailTokenPurpose, User, utcnow, uuid7
 from chorus.schema.accounts import Account
 from chorus.schema.auth import Accepted, EmailAddress, MailedToken, Registration
 from chorus.web import DatabaseSession, Problem, documented, rate_limited
@@ -33,13 +33,13 @@ async def register(body: Registration, session: DatabaseSession) -> Account:
     # The connection goes back to the pool while hashing (the unique index still catches a racing twin below).
     await release_connection(session)
     password_hash = await hash_password_off_loop(body.password)
-    user = User(email=body.email, password_hash=password_hash, display_name=body.display_name)
+    user = User(id=uuid7(), email=body.email, password_hash=password_hash, display_name=body.display_name)
     session.add(user)
+    queue_task(session, send_verification_email, str(user.id))
     try:
         await session.commit()
     except IntegrityError:
         raise Problem(409, "an account with this email address already exists", "email_taken") from None
-    await enqueue(send_verification_email, str(user.id))
     return Account.model_validate(user)
 
 
@@ -63,6 +63,7 @@ async def verify_email(body: MailedToken, session: DatabaseSession) -> None:
     responses=documented(422, 429, 503),
     dependencies=[rate_limited("resend_verification")],
 )
-async def resend_verification(body: EmailAddress) -> Accepted:
-    await enqueue(resend_verification_email, body.email)  # the task looks the address up: one answer, one time
+async def resend_verification(body: EmailAddress, session: DatabaseSession) -> Accepted:
+    queue_task(session, resend_verification_email, body.email)  # the task looks the address up: one answer, one time
+    await session.commit()
     return Accepted(detail=VERIFICATION_RESENT)

@@ -103,13 +103,13 @@ def _unverified(user: User | None) -> User | None:
     return user if user is not None and user.is_active and user.email_verified_at is None else None
 
 
-@app.task(name="auth.send_verification_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@app.task(name="auth.send_verification_email", bind=True)
 def send_verification_email(self: Task[Any, Any], user_id: str) -> None:
     with task_session() as session:
         _mail_token(self, _unverified(session.get(User, uuid.UUID(user_id))), _verification(), session)
 
 
-@app.task(name="auth.resend_verification_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@app.task(name="auth.resend_verification_email", bind=True)
 def resend_verification_email(self: Task[Any, Any], email: str) -> None:
     """Looked up here, not in the scene, so the answer takes the same time whether or not the address waits for
     verification."""
@@ -118,7 +118,7 @@ def resend_verification_email(self: Task[Any, Any], email: str) -> None:
         _mail_token(self, _unverified(user), _verification(), session)
 
 
-@app.task(name="auth.send_password_reset_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@app.task(name="auth.send_password_reset_email", bind=True)
 def send_password_reset_email(self: Task[Any, Any], email: str) -> None:
     kind = TokenMail(
         purpose=EmailTokenPurpose.RESET_PASSWORD,
@@ -135,9 +135,7 @@ def send_password_reset_email(self: Task[Any, Any], email: str) -> None:
         _mail_token(self, user, kind, session)
 
 
-@app.task(
-    name="auth.send_password_changed_email", bind=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
-)
+@app.task(name="auth.send_password_changed_email", bind=True)
 def send_password_changed_email(self: Task[Any, Any], user_id: str) -> None:
     """Tell the owner their password changed, so a change they did not make is noticed; keyed by the task's id, so a
     redelivered task does not mail twice."""
