@@ -78,6 +78,7 @@ def celery_config() -> dict[str, Any]:
             "purge-expired-tokens": {"task": "auth.purge_expired_tokens", "schedule": timedelta(hours=1)},
             "send-unread-digests": {"task": "message.send_unread_digests", "schedule": timedelta(minutes=1)},
             "purge-old-thread-events": {"task": "thread.purge_old_events", "schedule": timedelta(hours=1)},
+            "purge-idempotency-keys": {"task": "thread.purge_idempotency_keys", "schedule": timedelta(hours=1)},
             "erase-deleted-accounts": {
                 "task": "accounts.erase_deleted_accounts",
                 "schedule": timedelta(minutes=10),

@@ -165,6 +165,8 @@ class Settings(BaseSettings):
     # `chorus run` (make run): how long its processes get to stop after SIGTERM before they are killed; above the
     # worker's own warm shutdown (it finishes the tasks it is running).
     run_grace_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
+    # How long a post's Idempotency-Key keeps its first answer: a retry within this time gets that answer again.
+    idempotency_key_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
 
     @field_validator("secret_key")
     @classmethod

@@ -70,7 +70,13 @@ class _ThroughTestClient(requests.adapters.HTTPAdapter):
         self.client = client
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "accept-encoding"}
+        # As bytes: HTTP carries a header's value as Latin-1, as `requests` sends it, where the TestClient's own
+        # encoding would take ASCII only (and fail on a value a negative case makes up for a header parameter).
+        headers = {
+            k: v.encode("latin-1") if isinstance(v, str) else v
+            for k, v in request.headers.items()
+            if k.lower() != "accept-encoding"
+        }
         body = request.body.encode() if isinstance(request.body, str) else request.body
         answer = self.client.request(request.method or "GET", request.url or "", headers=headers, content=body)
         raw = urllib3.HTTPResponse(

@@ -39,8 +39,9 @@ def counted() -> Iterator[list[str]]:
 def cost(client: TestClient, method: str, url: str, person: Person, **kwargs: Any) -> tuple[Any, list[str]]:
     """The response to one request, and the statements it took."""
     client.get("/threads", params={"limit": 1}, headers=person.headers)  # the pool holds a ready connection
+    headers = person.headers | kwargs.pop("headers", {})
     with counted() as statements:
-        response = client.request(method, url, headers=person.headers, **kwargs)
+        response = client.request(method, url, headers=headers, **kwargs)
     assert response.status_code < 300, response.text
     return response, statements
 
@@ -119,3 +120,22 @@ def test_posting_a_message_costs_the_same_in_a_new_thread_and_a_long_one(
     # read marker.
     assert len(first_cost) == 5, explain(first_cost)
     assert len(later_cost) == len(first_cost), explain(later_cost)
+
+
+def test_posting_with_an_idempotency_key_costs_one_statement_more(
+    client: TestClient, ada_and_bob: tuple[Person, Person]
+) -> None:
+    ada, bob = ada_and_bob
+    thread = start_thread(client, ada, bob)
+    url = f"/threads/{thread['id']}/messages"
+
+    _, plain_cost = cost(client, "POST", url, ada, json={"body": "plain"})
+    _, keyed_cost = cost(client, "POST", url, ada, json={"body": "keyed"}, headers={"Idempotency-Key": "k1"})
+    _, replay_cost = cost(client, "POST", url, ada, json={"body": "keyed"}, headers={"Idempotency-Key": "k1"})
+
+    # The key is taken by one INSERT ... ON CONFLICT in the post's own transaction, before the thread is touched; a
+    # retry finds it taken there and reads the first answer instead of posting.
+    assert len(keyed_cost) == len(plain_cost) + 1, explain(keyed_cost)
+    assert "idempotency_keys" in keyed_cost[1], explain(keyed_cost)
+    # 1. the membership check; 2. the key, found taken; 3. the first answer.
+    assert len(replay_cost) == 3, explain(replay_cost)

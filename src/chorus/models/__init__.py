@@ -3,6 +3,7 @@
 from chorus.models.base import Base, utcnow, uuid7
 from chorus.models.digest import Digest
 from chorus.models.event import ThreadEvent
+from chorus.models.idempotency import IdempotencyKey
 from chorus.models.mail import MailDelivery
 from chorus.models.message import Message
 from chorus.models.outbox import OutboxTask
@@ -16,6 +17,7 @@ __all__ = [
     "Digest",
     "EmailToken",
     "EmailTokenPurpose",
+    "IdempotencyKey",
     "LoginSession",
     "MailDelivery",
     "Message",

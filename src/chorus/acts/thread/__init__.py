@@ -3,7 +3,9 @@
 Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404); and what other
 acts need to change a thread's rows without writing them: ``number_new_message``, ``move_read_marker``,
 ``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an edited or deleted message's
-earlier text out of the event log). Built on first use.
+earlier text out of the event log); and for posts that take an ``Idempotency-Key`` (the keys are the thread act's
+table), the header ``IdempotencyKeyHeader``, ``REPLAYABLE`` (its OpenAPI answer) and ``replay_or_take_key``. Built on
+first use.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ if TYPE_CHECKING:
     from chorus.acts.thread.counters import move_read_marker, number_new_message
     from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event, scrub_message_text
     from chorus.acts.thread.membership import Membership, MyThread
+    from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
 
     router: APIRouter
 
 __all__ = [
+    "REPLAYABLE",
+    "IdempotencyKeyHeader",
     "Membership",
     "MyThread",
     "commit_and_announce",
@@ -27,6 +32,7 @@ __all__ = [
     "move_read_marker",
     "number_new_message",
     "publish_event",
+    "replay_or_take_key",
     "router",
     "scrub_message_text",
 ]
@@ -57,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from . import event_log
 
         value = getattr(event_log, name)
+    elif name in ("IdempotencyKeyHeader", "REPLAYABLE", "replay_or_take_key"):
+        from . import replay
+
+        value = getattr(replay, name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # later lookups find it without calling __getattr__

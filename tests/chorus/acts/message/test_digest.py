@@ -13,6 +13,7 @@ from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Digest, Message, utcnow
 from tests.conversations import post, start_thread
+from tests.digests import wait_until_recorded
 from tests.people import Mailbox
 
 
@@ -82,6 +83,7 @@ def test_a_later_window_mails_only_what_came_after_the_last_digest(
     _age_messages()
     assert send_unread_digests() == 1
     mailbox.wait_for(bob.email, "1 unread in Lunch")
+    wait_until_recorded(1)
 
     post(client, ada, thread["id"], "second window")
     assert send_unread_digests() == 0, "the new message is younger than the delay"

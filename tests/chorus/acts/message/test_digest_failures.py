@@ -19,6 +19,7 @@ from chorus.config import get_settings
 from chorus.db import sync_engine
 from chorus.models import Digest, Message, Participant, Thread, utcnow
 from tests.conversations import post, start_thread
+from tests.digests import wait_until_recorded
 from tests.people import Mailbox
 
 
@@ -50,6 +51,7 @@ def test_a_stored_title_with_a_line_separator_is_mailed_on_one_line(
 
     assert send_unread_digests() == 1
     digest = mailbox.wait_for(bob.email, "1 unread in Lunch at noon")
+    wait_until_recorded(1)
     assert "“Lunch at noon”" in digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert send_unread_digests() == 0, "sent once, not queued again"
 
@@ -126,6 +128,7 @@ def test_a_mail_server_outage_is_retried_until_the_digest_is_sent(
     monkeypatch.setattr(mailer, "deliver", flaky)
     assert send_unread_digests() == 1
     mailbox.wait_for(bob.email, "1 unread in Lunch")
+    wait_until_recorded(1)
     assert len(attempts) == 2
     [(_, sent_at, failed_at, failure)] = _digest_rows()
     assert sent_at is not None

@@ -9,15 +9,19 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 
 from chorus.acts.message.lookup import message_in_thread
 from chorus.acts.thread import (
+    REPLAYABLE,
+    IdempotencyKeyHeader,
     MyThread,
     commit_and_announce,
     log_event,
     move_read_marker,
     number_new_message,
     publish_event,
+    replay_or_take_key,
     scrub_message_text,
 )
 from chorus.models import Message, utcnow, uuid7
@@ -30,15 +34,15 @@ router = APIRouter(prefix="/messages")
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=MessageOut,
     summary="Post a message to a thread I am in",
-    responses=documented(401, 404, 422),
+    responses=documented(401, 404, 409, 422) | REPLAYABLE,
 )
-async def post_message(body: MessageCreate, membership: MyThread, session: DatabaseSession) -> MessageOut:
+async def post_message(
+    body: MessageCreate, membership: MyThread, session: DatabaseSession, idempotency_key: IdempotencyKeyHeader = None
+) -> MessageOut | JSONResponse:
     thread_id, author_id = membership.thread.id, membership.user.id
     now, message_id = utcnow(), uuid7()
-    seq, event_seq = await number_new_message(session, thread_id=thread_id, message_id=message_id, at=now)
-    message = Message(id=message_id, thread_id=thread_id, seq=seq, author_id=author_id, body=body.body, created_at=now)
-    session.add(message)
     out = MessageOut(
         id=message_id,
         thread_id=thread_id,
@@ -48,6 +52,17 @@ async def post_message(body: MessageCreate, membership: MyThread, session: Datab
         edited_at=None,
         deleted_at=None,
     )
+    if idempotency_key is not None:
+        # The key is the transaction's first write: a retry stops here, before the thread's counters are touched.
+        request = f"POST /threads/{thread_id}/messages {body.model_dump_json()}"
+        replay = await replay_or_take_key(
+            session, account_id=author_id, key=idempotency_key, request=request, answer=out
+        )
+        if replay is not None:
+            return replay
+    seq, event_seq = await number_new_message(session, thread_id=thread_id, message_id=message_id, at=now)
+    message = Message(id=message_id, thread_id=thread_id, seq=seq, author_id=author_id, body=body.body, created_at=now)
+    session.add(message)
     event = log_event(
         session, thread_id=thread_id, seq=event_seq, type_="message.created", data=out.model_dump(mode="json")
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, tuple_
 
 from chorus.acts.auth import CurrentUser
 from chorus.acts.thread.membership import MyThread
-from chorus.models import Message, Participant, Thread, User, utcnow
+from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
+from chorus.models import Message, Participant, Thread, User, utcnow, uuid7
 from chorus.schema.page import InvalidCursor, Page, decode_moment_cursor, encode_cursor
 from chorus.schema.thread import MessagePreview, ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
 from chorus.web import DatabaseSession, Problem, documented, rate_limited
@@ -47,31 +49,53 @@ def _detail(thread: Thread, participant: Participant, participants: list[Partici
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=ThreadDetail,
     summary="Start a thread with some people; I own it",
-    responses=documented(401, 422, 429, 503),
+    responses=documented(401, 409, 422, 429, 503) | REPLAYABLE,
     dependencies=[rate_limited("create_thread", CurrentUser)],
 )
-async def create_thread(body: ThreadCreate, user: CurrentUser, session: DatabaseSession) -> ThreadDetail:
-    others = set(body.participant_ids) - {user.id}
-    if others:
-        found = set(
-            await session.scalars(
-                select(User.id).where(
-                    User.id.in_(others), User.deleted_at.is_(None), User.email_verified_at.is_not(None)
-                )
+async def create_thread(
+    body: ThreadCreate, user: CurrentUser, session: DatabaseSession, idempotency_key: IdempotencyKeyHeader = None
+) -> ThreadDetail | JSONResponse:
+    names = {user.id: user.display_name}
+    if others := set(body.participant_ids) - {user.id}:
+        found = await session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_(others), User.deleted_at.is_(None), User.email_verified_at.is_not(None)
             )
         )
-        if unknown := others - found:
+        names |= {user_id: name for user_id, name in found}
+        if unknown := others - names.keys():
             listed = ", ".join(sorted(str(u) for u in unknown))
             raise Problem(422, f"participant_ids: no such account: {listed}", "unknown_participant")
     now = utcnow()
-    thread = Thread(title=body.title, owner_id=user.id, created_at=now, last_activity_at=now)
+    thread = Thread(id=uuid7(), title=body.title, owner_id=user.id, created_at=now, last_activity_at=now)
+    # Everyone joins at once, so they are listed by id, as `_participants` lists them; the answer is known before
+    # anything is written, and is what an Idempotency-Key keeps.
+    detail = ThreadDetail(
+        id=thread.id,
+        title=thread.title,
+        owner_id=user.id,
+        created_at=now,
+        last_activity_at=now,
+        unread_count=0,
+        participants=[
+            ParticipantOut(user_id=member, display_name=name, joined_at=now, is_owner=member == user.id)
+            for member, name in sorted(names.items())
+        ],
+    )
+    if idempotency_key is not None:
+        request = f"POST /threads {body.model_dump_json()}"
+        replay = await replay_or_take_key(
+            session, account_id=user.id, key=idempotency_key, request=request, answer=detail
+        )
+        if replay is not None:
+            return replay
     session.add(thread)
     await session.flush()
-    members = [Participant(thread_id=thread.id, user_id=member, joined_at=now) for member in [user.id, *others]]
-    session.add_all(members)
+    session.add_all(Participant(thread_id=thread.id, user_id=member, joined_at=now) for member in names)
     await session.commit()
-    return _detail(thread, members[0], await _participants(session, thread))
+    return detail
 
 
 @router.get("", summary="My threads, most recent activity first", responses=documented(401, 422))
