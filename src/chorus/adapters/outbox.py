@@ -156,11 +156,20 @@ def _publish(outgoing: Outgoing) -> None:
 
 
 def _mark_published(ids: list[uuid.UUID]) -> Any:
+    """Rows published right after their commit; one a worker already ran (done, or rescheduled by a retry, which
+    counts an attempt) is left as the worker left it."""
     now = utcnow()
     return (
         update(OutboxTask)
-        .where(OutboxTask.id.in_(ids), OutboxTask.state == "pending")
+        .where(OutboxTask.id.in_(ids), OutboxTask.state == "pending", OutboxTask.attempts == 0)
         .values(state="published", published_at=now, due_at=now + REDELIVER_AFTER)
+    )
+
+
+def _if_unchanged(seen: Outgoing, state: str) -> Any:
+    """An update of the row as the relay read it: a worker that marked it done or rescheduled it meanwhile wins."""
+    return update(OutboxTask).where(
+        OutboxTask.id == seen.id, OutboxTask.state == state, OutboxTask.attempts == seen.attempts
     )
 
 
@@ -168,26 +177,34 @@ def relay_due(limit: int = RELAY_BATCH) -> int:
     """Publish the rows that are due, claimed so that relays of several workers never publish one row together."""
     published = 0
     with task_session() as session:
-        rows = session.scalars(
-            select(OutboxTask)
+        rows = session.execute(
+            select(
+                OutboxTask.id,
+                OutboxTask.task,
+                OutboxTask.args,
+                OutboxTask.kwargs,
+                OutboxTask.attempts,
+                OutboxTask.state,
+            )
             .where(OutboxTask.state.in_(("pending", "published")), OutboxTask.due_at <= utcnow())
             .order_by(OutboxTask.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        for row in rows:
-            if row.state == "published":
-                logger.warning(
-                    "outbox: task %s (%s) was published but never done: publishing it again", row.id, row.task
-                )
+        for row_id, task, args, kwargs, attempts, state in rows:
+            seen = Outgoing(row_id, task, args, kwargs, attempts)
+            if state == "published":
+                logger.warning("outbox: task %s (%s) was published but never done: publishing it again", row_id, task)
             try:
-                _publish(Outgoing(row.id, row.task, row.args, row.kwargs, row.attempts))
+                _publish(seen)
             except Exception:
-                logger.warning("outbox: could not publish task %s (%s); trying again shortly", row.id, row.task)
-                row.due_at = utcnow() + RELAY_BACKOFF
+                logger.warning("outbox: could not publish task %s (%s); trying again shortly", row_id, task)
+                session.execute(_if_unchanged(seen, state).values(due_at=utcnow() + RELAY_BACKOFF))
                 break
             now = utcnow()
-            row.state, row.published_at, row.due_at = "published", now, now + REDELIVER_AFTER
+            session.execute(
+                _if_unchanged(seen, state).values(state="published", published_at=now, due_at=now + REDELIVER_AFTER)
+            )
             published += 1
         session.commit()
     return published

@@ -31,9 +31,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, case, select, update
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from chorus.adapters.outbox import queue_task
+from chorus.adapters.transient_errors import is_transient
 from chorus.celery import app
 from chorus.config import get_settings
 from chorus.db import task_session
@@ -46,8 +48,6 @@ MESSAGES_IN_DIGEST = 20
 EXCERPT_CHARS = 300
 SWEEP_BATCH = 1000
 FAILURE_CHARS = 500
-# Passing outages: SMTP errors are OSErrors, as are a full disk and a refused connection; then the database's own.
-TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
 # What a claim's age is measured against when the Celery app sets no time limit, and the clocks' margin.
 DEFAULT_TIME_LIMIT = 300
 CLOCK_SKEW = timedelta(seconds=60)
@@ -93,8 +93,9 @@ def send_unread_digests() -> int:
             )
             .limit(SWEEP_BATCH)
         ).all()
-    for thread_id, user_id, upto_seq in due:
-        send_digest.delay(str(thread_id), str(user_id), upto_seq)
+        for thread_id, user_id, upto_seq in due:
+            queue_task(session, send_digest, str(thread_id), str(user_id), upto_seq)
+        session.commit()
     return len(due)
 
 
@@ -215,7 +216,9 @@ def _release(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int, claimed_at
                 .execution_options(synchronize_session=False)
             )
             session.commit()
-    except TRANSIENT_ERRORS:
+    except Exception as error:
+        if not is_transient(error):
+            raise
         logger.warning(
             "could not release the claim on digest of thread %s for %s up to %d", thread_id, user_id, upto_seq
         )
@@ -247,7 +250,7 @@ def _digest_is(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> tuple
     return Digest.thread_id == thread_id, Digest.user_id == user_id, Digest.upto_seq == upto_seq
 
 
-@app.task(name="message.send_digest", autoretry_for=TRANSIENT_ERRORS, retry_backoff=True, max_retries=8)
+@app.task(name="message.send_digest")
 def send_digest(thread_id: str, user_id: str, upto_seq: int) -> bool:
     """Mail one digest; False when it was not owed (already sent, read in the meantime, or failed on its data)."""
     try:
@@ -257,9 +260,9 @@ def send_digest(thread_id: str, user_id: str, upto_seq: int) -> bool:
         return False
     try:
         return _mail_digest(thread_uuid, user_uuid, upto_seq)
-    except TRANSIENT_ERRORS:
-        raise  # retried with backoff; the next sweep queues it again if the retries run out
     except Exception as error:
+        if is_transient(error):
+            raise  # retried with backoff (ChorusTask); the next sweep queues it again if the retries run out
         logger.exception(
             "digest of thread %s for %s up to %d failed on its data: recorded, not retried",
             thread_id,
@@ -297,8 +300,9 @@ def _mail_digest(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> boo
         return False
     try:
         deliver(claim.mail, key=f"digest-{thread_id}-{user_id}-{upto_seq}")
-    except TRANSIENT_ERRORS:
-        _release(thread_id, user_id, upto_seq, claim.claimed_at)
+    except Exception as error:
+        if is_transient(error):
+            _release(thread_id, user_id, upto_seq, claim.claimed_at)
         raise
     _mark_sent(thread_id, user_id, upto_seq)
     return True
