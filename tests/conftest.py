@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +70,7 @@ from celery.contrib.testing.worker import start_worker  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from chorus.adapters.rate_limits import clear_everything as clear_rate_limits  # noqa: E402
 from chorus.api import app  # noqa: E402
@@ -139,9 +141,16 @@ def client(worker: Any) -> Iterator[TestClient]:
 def _isolated(database: None) -> Iterator[None]:
     """Each test starts from empty tables and an empty mailbox."""
     yield
-    with sync_engine().begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    for attempt in range(3):
+        try:
+            with sync_engine().begin() as connection:
+                for table in reversed(Base.metadata.sorted_tables):
+                    connection.execute(table.delete())
+            break
+        except OperationalError:  # a deadlock with a task the test left running (an erasure, a digest): again
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     clear_rate_limits()  # in Redis, when that is the store (the table above is emptied already)
     for mail in get_settings().mail_dir.glob("*.eml"):
         mail.unlink()
