@@ -46,10 +46,13 @@ class SmtpSink:
 
 
 @contextlib.contextmanager
-def smtp_sink(monkeypatch: pytest.MonkeyPatch, *, stall: bool = False) -> Iterator[SmtpSink]:
-    """Run a sink and point CHORUS_SMTP_URL at it for the block (the app, the worker thread and tasks applied in
-    the test all read it); the mail is released when the block ends, so no sender is left waiting."""
-    sink = SmtpSink(stall=stall)
+def smtp_sink(
+    monkeypatch: pytest.MonkeyPatch, *, stall: bool = False, sink: SmtpSink | None = None
+) -> Iterator[SmtpSink]:
+    """Run a sink (``sink``, a subclass with its own answers, or a plain one) and point CHORUS_SMTP_URL at it for the
+    block (the app, the worker thread and tasks applied in the test all read it); the mail is released when the block
+    ends, so no sender is left waiting."""
+    sink = sink or SmtpSink(stall=stall)
     server = Controller(sink, hostname="127.0.0.1", port=free_port())
     server.start()
     with monkeypatch.context() as patch:

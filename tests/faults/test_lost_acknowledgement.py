@@ -12,45 +12,36 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from celery.signals import task_prerun
 from fastapi.testclient import TestClient
 
-from chorus.config import get_settings
 from tests.faults.proxy import FaultProxy
 from tests.people import PASSWORD
-from tests.servers import free_port
 from tests.services import Proxies
+from tests.smtp_sink import SmtpSink, smtp_sink
 
 
-class CuttingInbox:
+class CuttingInbox(SmtpSink):
     """Takes each mail, and cuts the broker's path the moment the first one arrives (healed a moment later)."""
 
     def __init__(self, broker: FaultProxy) -> None:
+        super().__init__(stall=False)
         self.broker = broker
         self.recipients: list[str] = []
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
         self.recipients.extend(envelope.rcpt_tos)
         if len(self.recipients) == 1:
             self.broker.cut()
             threading.Timer(1.0, self.broker.heal).start()
-        return "250 OK"
+        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
 def cutting_inbox(faults: Proxies, monkeypatch: pytest.MonkeyPatch) -> Iterator[CuttingInbox]:
-    inbox = CuttingInbox(faults.broker)
-    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    server.start()
-    monkeypatch.setenv("CHORUS_SMTP_URL", f"smtp://127.0.0.1:{server.port}")
-    get_settings.cache_clear()
-    try:
-        yield inbox
-    finally:
-        server.stop()
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    with smtp_sink(monkeypatch, sink=CuttingInbox(faults.broker)) as sink:
+        assert isinstance(sink, CuttingInbox)
+        yield sink
 
 
 def test_a_task_delivered_again_after_its_ack_was_lost_mails_once(

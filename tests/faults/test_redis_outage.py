@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx2
 import pytest
 
-from chorus.adapters.hub import RECONNECT_CAP_SECONDS, RedisHub, SubscriberDropped
+from chorus.adapters.hub import SubscriberDropped
+from chorus.adapters.redis_hub import RECONNECT_CAP_SECONDS, RedisHub
 from chorus.config import get_settings
 from tests.faults.followers import Follower
 from tests.faults.timing import timed, until

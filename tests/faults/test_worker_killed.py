@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from chorus.celery import app as celery_app
-from tests.faults.smtp_sink import SmtpSink
+from tests.faults.holding_smtp_server import HoldingSmtpServer
 from tests.people import make_person
 
 pytestmark = pytest.mark.usefixtures("faults")
@@ -93,8 +93,8 @@ class Worker:
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
+def sink() -> Iterator[HoldingSmtpServer]:
+    server = HoldingSmtpServer()
     yield server
     server.close()
 
@@ -116,7 +116,7 @@ class Workers:
 
 
 @pytest.fixture
-def workers(sink: SmtpSink, tmp_path: Path) -> Iterator[Workers]:
+def workers(sink: HoldingSmtpServer, tmp_path: Path) -> Iterator[Workers]:
     """Stopped, and their queue deleted, after the test."""
     started = Workers(sink.port, tmp_path)
     yield started
@@ -127,7 +127,7 @@ def workers(sink: SmtpSink, tmp_path: Path) -> Iterator[Workers]:
         channel.queue_delete(started.queue)
 
 
-def _mail_held_mid_task(sink: SmtpSink, queue: str) -> str:
+def _mail_held_mid_task(sink: HoldingSmtpServer, queue: str) -> str:
     """Queue a reset mail for a new person; return their address once its task is held at DATA."""
     person = make_person("Grace Hopper")
     sink.hold()
@@ -136,13 +136,13 @@ def _mail_held_mid_task(sink: SmtpSink, queue: str) -> str:
     return person.email
 
 
-def _assert_mailed_once(sink: SmtpSink, address: str) -> None:
+def _assert_mailed_once(sink: HoldingSmtpServer, address: str) -> None:
     sink.wait_for(address, 1, timeout=60)
     time.sleep(QUIET_SECONDS)
     assert sink.delivered_to(address) == 1, "the task's effect happened twice"
 
 
-def test_a_pool_process_killed_mid_task_leads_to_one_mail(sink: SmtpSink, workers: Workers) -> None:
+def test_a_pool_process_killed_mid_task_leads_to_one_mail(sink: HoldingSmtpServer, workers: Workers) -> None:
     worker = workers.start("a")
     address = _mail_held_mid_task(sink, workers.queue)
     pool = worker.pool_process()
@@ -155,7 +155,7 @@ def test_a_pool_process_killed_mid_task_leads_to_one_mail(sink: SmtpSink, worker
 
 
 def test_the_main_process_killed_mid_task_leads_to_one_mail_from_another_worker(
-    sink: SmtpSink, workers: Workers
+    sink: HoldingSmtpServer, workers: Workers
 ) -> None:
     first = workers.start("a")
     address = _mail_held_mid_task(sink, workers.queue)

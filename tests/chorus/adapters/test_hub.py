@@ -7,16 +7,8 @@ import asyncio
 
 import pytest
 
-from chorus.adapters.hub import (
-    RECONNECT_CAP_SECONDS,
-    RECONNECT_FIRST_SECONDS,
-    SUBSCRIBER_BACKLOG,
-    Hub,
-    InProcessHub,
-    RedisHub,
-    SubscriberDropped,
-    reconnect_delay,
-)
+from chorus.adapters.hub import SUBSCRIBER_BACKLOG, Hub, InProcessHub, SubscriberDropped
+from chorus.adapters.redis_hub import RECONNECT_CAP_SECONDS, RECONNECT_FIRST_SECONDS, RedisHub, reconnect_delay
 from chorus.config import get_settings
 from tests.servers import free_port
 from tests.services import REDIS_URL, needs_redis

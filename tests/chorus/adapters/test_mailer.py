@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from chorus.config import get_settings
 from tests.people import PASSWORD, Mailbox
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
+from tests.smtp_sink import SmtpSink, smtp_sink
 
 
 @pytest.fixture
-def smtp_inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    monkeypatch.setenv("CHORUS_SMTP_URL", f"smtp://127.0.0.1:{server.port}")
-    get_settings.cache_clear()  # the worker thread reads the same settings
-    try:
-        yield inbox
-    finally:
-        server.stop()
-        monkeypatch.undo()
-        get_settings.cache_clear()
+def smtp_inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
+    with smtp_sink(monkeypatch) as sink:
+        yield sink
 
 
 def test_the_worker_sends_mail_over_smtp_when_configured(
-    client: TestClient, smtp_inbox: Inbox, mailbox: Mailbox
+    client: TestClient, smtp_inbox: SmtpSink, mailbox: Mailbox
 ) -> None:
     body = {"email": "smtp@example.com", "password": PASSWORD, "display_name": "Smtp Person"}
     assert client.post("/auth/register", json=body).status_code == 201
@@ -63,7 +36,7 @@ def test_the_worker_sends_mail_over_smtp_when_configured(
     assert mailbox.to("smtp@example.com") == [], "nothing was written to files"
 
 
-class LosingFirstAnswer(Inbox):
+class LosingFirstAnswer(SmtpSink):
     """Takes every mail, but answers the first as if it failed (as when its 250 is lost on the way back)."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
@@ -72,20 +45,20 @@ class LosingFirstAnswer(Inbox):
 
 
 def test_a_mail_sent_again_after_a_lost_answer_keeps_its_message_id(
-    client: TestClient, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the transport allows: the server has the mail twice, as one message (mail clients show one)."""
-    losing = LosingFirstAnswer()
-    monkeypatch.setattr(smtp_inbox, "handle_DATA", losing.handle_DATA)
+    losing = LosingFirstAnswer(stall=False)
     monkeypatch.setattr("chorus.celery.retry_delay", lambda attempt: timedelta(seconds=0.2))
     body = {"email": "lost-answer@example.com", "password": PASSWORD, "display_name": "Lost Answer"}
-    assert client.post("/auth/register", json=body).status_code == 201
-    deadline = time.monotonic() + 15
-    while len(losing.messages) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(losing.messages) == 2, "the failed send was not retried"
+    with smtp_sink(monkeypatch, sink=losing):
+        assert client.post("/auth/register", json=body).status_code == 201
+        deadline = time.monotonic() + 15
+        while len(losing.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(losing.messages) == 2, "the failed send was not retried"
+        time.sleep(0.5)
+        assert len(losing.messages) == 2, "sent again after the server's 250"
     first, second = losing.messages
     assert first["Message-ID"] == second["Message-ID"]
     assert first.get_body(("plain",)).get_content() == second.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    time.sleep(0.5)
-    assert len(losing.messages) == 2, "sent again after the server's 250"

@@ -9,7 +9,10 @@ from typing import Any
 
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
+from chorus.acts.thread.scenes import stream as stream_scene
 from tests.people import Person
 from tests.servers import EventStream, api_process
 from tests.services import REDIS_URL, needs_redis
@@ -120,3 +123,23 @@ def test_an_event_posted_through_one_api_process_reaches_a_subscriber_on_another
         event = stream.take(1)[0]
         assert json.loads(event["data"]) == message
         assert time.monotonic() - posted_at < 5
+
+
+def test_a_stream_whose_replay_finds_no_database_ends_to_resume_instead_of_breaking(
+    client: TestClient, register: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer has begun (200, event-stream) when the log is read, so the stream cannot turn into a 503: it ends
+    with `unavailable` and the point to resume from, as a lost database found by the soak once broke it instead."""
+    ada = register("Ada Lovelace")
+    created = client.post("/threads", json={"title": "Replay", "participant_ids": []}, headers=ada.headers)
+    thread_id = created.json()["id"]
+
+    async def no_database(*_: Any, **__: Any) -> Any:
+        raise OperationalError("SELECT", {}, ConnectionResetError("the database went away"))
+
+    monkeypatch.setattr(stream_scene, "events_after", no_database)
+    headers = ada.headers | {"Last-Event-ID": "0"}
+    with client.stream("GET", f"/threads/{thread_id}/events", headers=headers) as response:
+        assert response.status_code == 200
+        lines = [line for line in response.iter_lines() if line and not line.startswith(":")]
+    assert lines == ["event: end", 'data: {"reason":"unavailable"}', "id: 0"]

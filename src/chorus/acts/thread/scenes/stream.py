@@ -162,6 +162,14 @@ async def stream_thread_events(
         await session.close()
         return found
 
+    async def replayed(seq: int) -> list[Event] | None:
+        """``missed_since``, or None when the database does not answer (the stream then ends, to resume later)."""
+        try:
+            return await missed_since(seq)
+        except (SQLAlchemyError, OSError):
+            logger.warning("live updates: could not replay a stream's missed events; ending it", exc_info=True)
+            return None
+
     async def end_reason(*, full: bool) -> str | None:
         """The one place that decides whether the stream may go on: None if so, else why it ends.
 
@@ -184,7 +192,9 @@ async def stream_thread_events(
         return None if allowed else "access_revoked"
 
     async with get_hub().subscribe(channel(thread_id)) as live:
-        pending = await missed_since(after)
+        if (pending := await replayed(after)) is None:
+            yield _end("unavailable", resume_after=after)
+            return
         next_check = loop.time() + recheck  # my_thread has just checked
         incoming: asyncio.Task[str] | None = None
         try:
@@ -204,7 +214,7 @@ async def stream_thread_events(
                         for seq, type_, data in pending:
                             if seq > after:
                                 yield _sse(seq, type_, data)
-                        yield _end(reason)
+                        yield _end(reason, resume_after=after if reason == "unavailable" else None)
                         return
                 for seq, type_, data in pending:
                     if seq <= after:
@@ -221,7 +231,7 @@ async def stream_thread_events(
                 if not done:
                     # Quiet: the token may have expired, or the reader gone without an event of this thread.
                     if (reason := await end_reason(full=True)) is not None:
-                        yield _end(reason)
+                        yield _end(reason, resume_after=after if reason == "unavailable" else None)
                         return
                     next_check, pending = loop.time() + recheck, []
                     continue
@@ -236,7 +246,11 @@ async def stream_thread_events(
                 if message["seq"] == after + 1:
                     pending = [(message["seq"], message["type"], message["data"])]
                 elif message["seq"] > after:
-                    pending = await missed_since(after)  # one arrived out of order: the log has them all, in order
+                    # One arrived out of order: the log has them all, in order.
+                    if (replay := await replayed(after)) is None:
+                        yield _end("unavailable", resume_after=after)
+                        return
+                    pending = replay
                 else:
                     pending = []
         finally:

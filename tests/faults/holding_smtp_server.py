@@ -27,7 +27,7 @@ def _address(argument: str) -> str:
     return argument.partition(":")[2].strip().split(" ", 1)[0].strip("<>")
 
 
-class SmtpSink:
+class HoldingSmtpServer:
     """Listens on 127.0.0.1:``port``, one thread per conversation."""
 
     def __init__(self) -> None:
