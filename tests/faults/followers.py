@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx2
 
-from tests.faults.timing import until
 from tests.people import Person
+from tests.timing import until
 
 RECONNECT_SECONDS = 0.2  # EventSource waits about 3 s by default; shorter keeps the tests fast
 

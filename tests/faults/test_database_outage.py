@@ -17,10 +17,10 @@ import httpx2
 import pytest
 
 from tests.faults.proxy import FaultProxy
-from tests.faults.timing import timed, until
 from tests.people import Person, make_person
 from tests.servers import api_process
 from tests.services import Proxies
+from tests.timing import timed, until
 
 CUT_ANSWER_SECONDS = 1.0  # a reset connection fails at once
 PARTITION_ANSWER_SECONDS = 3.0  # a silent one after the 2 s timeout

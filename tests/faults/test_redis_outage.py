@@ -19,10 +19,10 @@ from chorus.adapters.hub import SubscriberDropped
 from chorus.adapters.redis_hub import RECONNECT_CAP_SECONDS, RedisHub
 from chorus.config import get_settings
 from tests.faults.followers import Follower
-from tests.faults.timing import timed, until
 from tests.people import Person, make_person
 from tests.servers import api_process
 from tests.services import Proxies
+from tests.timing import timed, until
 
 PROMPT_POST_SECONDS = 1.0
 REDIS_TIMEOUT = get_settings().redis_timeout_seconds

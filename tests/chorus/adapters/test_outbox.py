@@ -4,10 +4,8 @@ are recorded as dead (and listed, and revived) when they fail for good."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +26,7 @@ from chorus.models import OutboxTask, utcnow
 from chorus.ops.cli import main as chorus
 from tests.people import Mailbox, make_person
 from tests.services import SERVICES
+from tests.timing import until
 
 RESET = "Reset your password"
 
@@ -35,14 +34,6 @@ RESET = "Reset your password"
 def _row(task_id: uuid.UUID) -> OutboxTask:
     with task_session() as session:
         return session.get_one(OutboxTask, task_id)
-
-
-def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
 
 
 def _queue_reset(email: str) -> uuid.UUID:
@@ -70,7 +61,7 @@ def test_a_committed_task_is_done_once_and_a_rolled_back_one_never_leaves(worker
         session.rollback()
     task_id = _queue_reset(person.email)
     mailbox.wait_for(person.email, RESET)
-    _wait_for(lambda: _row(task_id).state == "done", "the row is marked done")
+    until(lambda: _row(task_id).state == "done", 15, what="the row is marked done")
     assert len(mailbox.to(person.email)) == 1
     with task_session() as session:
         assert session.scalars(select(OutboxTask.id)).all() == [task_id]
@@ -86,7 +77,7 @@ def test_the_relay_publishes_what_its_commit_could_not_and_again_what_was_lost(w
     relay_due()  # as the relay's loop would within a second; it may have run already
     mailbox.wait_for(never_published.email, RESET)
     mailbox.wait_for(lost.email, RESET)
-    _wait_for(lambda: {_row(first).state, _row(second).state} == {"done"}, "both rows done")
+    until(lambda: {_row(first).state, _row(second).state} == {"done"}, 15, what="both rows done")
     assert len(mailbox.to(never_published.email)) == len(mailbox.to(lost.email)) == 1
 
 
@@ -94,7 +85,7 @@ def test_a_task_published_twice_mails_once(worker: Any, mailbox: Mailbox) -> Non
     person = make_person()
     task_id = _queue_reset(person.email)
     mailbox.wait_for(person.email, RESET)
-    _wait_for(lambda: _row(task_id).state == "done", "the row is marked done")
+    until(lambda: _row(task_id).state == "done", 15, what="the row is marked done")
     sent_at = mailbox.wait_for(person.email, RESET)["Date"]
     runs: list[str] = []
 
@@ -104,7 +95,7 @@ def test_a_task_published_twice_mails_once(worker: Any, mailbox: Mailbox) -> Non
     task_postrun.connect(count_run, weak=False)
     try:
         celery_app.send_task(auth_mail.send_password_reset_email.name, args=[person.email], task_id=str(task_id))
-        _wait_for(lambda: str(task_id) in runs, "the second delivery ran")
+        until(lambda: str(task_id) in runs, 15, what="the second delivery ran")
     finally:
         task_postrun.disconnect(count_run)
     assert len(mailbox.to(person.email)) == 1
@@ -128,7 +119,7 @@ def test_a_passing_outage_is_retried_and_bad_data_is_recorded_dead_and_can_be_re
     monkeypatch.setattr("chorus.celery.retry_delay", lambda attempt: timedelta(seconds=0.2))
     retried = _queue_reset(person.email)
     mailbox.wait_for(person.email, RESET)
-    _wait_for(lambda: _row(retried).state == "done", "the retried row is done")
+    until(lambda: _row(retried).state == "done", 15, what="the retried row is done")
     assert _row(retried).attempts == 1
     assert failures == ["outage"]
 
@@ -137,7 +128,7 @@ def test_a_passing_outage_is_retried_and_bad_data_is_recorded_dead_and_can_be_re
 
     monkeypatch.setattr(auth_mail, "_mail_token", bad_data)
     dead = _queue_reset(person.email)
-    _wait_for(lambda: _row(dead).state == "dead", "the failing row is dead")
+    until(lambda: _row(dead).state == "dead", 15, what="the failing row is dead")
     assert "ValueError: a row no retry can fix" in (_row(dead).error or "")
     chorus(["dead-letters"])
     listing = capsys.readouterr().out
@@ -149,7 +140,7 @@ def test_a_passing_outage_is_retried_and_bad_data_is_recorded_dead_and_can_be_re
     chorus(["dead-letters", "--revive", str(dead)])
     assert "queued again" in capsys.readouterr().out
     relay_due()
-    _wait_for(lambda: _row(dead).state == "done", "the revived row is done")
+    until(lambda: _row(dead).state == "done", 15, what="the revived row is done")
     assert len(mailbox.to(person.email)) == 2
 
 
@@ -161,7 +152,7 @@ def test_the_scheduler_records_periodic_tasks_in_the_outbox(worker: Any, tmp_pat
     result = scheduler.apply_async(entry, advance=False)
     task_id = uuid.UUID(result.id)
     assert _row(task_id).task == "thread.purge_old_events"
-    _wait_for(lambda: _row(task_id).state == "done", "the sweep ran")
+    until(lambda: _row(task_id).state == "done", 15, what="the sweep ran")
 
 
 def test_a_scene_queues_its_task_in_its_own_transaction(client: TestClient, mailbox: Mailbox) -> None:
@@ -174,7 +165,7 @@ def test_a_scene_queues_its_task_in_its_own_transaction(client: TestClient, mail
         row = session.scalars(select(OutboxTask)).one()
     assert row.task == "auth.send_verification_email"
     assert row.args == [response.json()["id"]]
-    _wait_for(lambda: _row(row.id).state == "done", "the row is marked done")
+    until(lambda: _row(row.id).state == "done", 15, what="the row is marked done")
 
 
 @pytest.mark.skipif(
