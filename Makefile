@@ -45,7 +45,7 @@ CLIENT_BUILT := src/chorus/acts/client/built/index.html
 CLIENT_SOURCES := $(wildcard client/package.json client/package-lock.json client/tsconfig.json client/vite.config.ts \
 	client/index.html) $(shell find client/src client/public -type f 2>/dev/null)
 
-client: $(if $(wildcard client/package.json),$(CLIENT_BUILT))  ## build the web client (npm ci + vite; Debian's nodejs when npm is missing)
+client: $(if $(wildcard client/package.json),$(CLIENT_BUILT))  ## build the web client (npm ci, vite); Debian's npm if missing
 
 $(CLIENT_BUILT): $(CLIENT_SOURCES)
 	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm || ($(APT_UPDATE) && $(APT_INSTALL) nodejs npm)
