@@ -41,7 +41,7 @@ $(CHROMIUM):
 
 # The web client (client/, TypeScript built by Vite into what api:app serves at /), rebuilt when its sources or its
 # lock change; the built index.html is the stamp. Nothing to build while there is no client/.
-CLIENT_BUILT := src/chorus/acts/client/built/index.html
+CLIENT_BUILT := src/chorus/client/built/index.html
 CLIENT_SOURCES := $(wildcard client/package.json client/package-lock.json client/tsconfig.json client/vite.config.ts \
 	client/index.html) $(shell find client/src client/public -type f 2>/dev/null)
 
@@ -77,8 +77,9 @@ screenshots: install chromium client  ## the browser tests, keeping their screen
 test-theatre: install  ## theatre's own suite (its fixture projects; no services)
 	cd theatre && ../$(BIN)/pytest
 
-test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1, and a new project's too
+test-services: install chromium client  ## the same suites (browser too) against PostgreSQL, RabbitMQ and Redis on 127.0.0.1, and a new project's
 	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
+	CHORUS_TEST_SERVICES=1 $(BIN)/pytest tests/browser
 	cd theatre && THEATRE_TEST_SERVICES=1 ../$(BIN)/pytest tests/test_generated_project.py
 
 faults: install  ## fault tests: PostgreSQL, RabbitMQ and Redis cut and partitioned through proxies the suite starts
