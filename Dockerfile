@@ -7,6 +7,16 @@
 # The image runs in production mode: without CHORUS_SECRET_KEY (or with a guessable one) every process refuses to
 # start, and /docs and /openapi.json answer 404 unless CHORUS_API_DOCS=true.
 
+# ---- client: the web client (client/, TypeScript) built by Vite from its lock, as `make client` does ----
+FROM node:20-slim AS client
+
+WORKDIR /src/client
+COPY client/package.json client/package-lock.json ./
+RUN npm ci
+COPY client/ ./
+# Writes ../src/chorus/client/built, which the builder copies into the package before building the wheel.
+RUN npm run build
+
 # ---- builder: resolve the locked runtime dependencies and install chorus (not editable) into /app/.venv ----
 FROM python:3.11-slim AS builder
 
@@ -31,6 +41,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # Then the project itself, built as a wheel and installed into the venv (migrations ship inside chorus).
 COPY README.md alembic.ini ./
 COPY src/ ./src/
+COPY --from=client /src/src/chorus/client/built ./src/chorus/client/built
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable
 
