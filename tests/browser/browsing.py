@@ -35,6 +35,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+NO_SESSION_YET = "/auth/browser/refresh:"
+"""What Chromium logs when a page opened without a session asks for one (401): expected before logging in and after
+logging out, so tests pass it to ``assert_no_problems(ignoring=...)`` there."""
+
+
 def launch_chromium(playwright: Playwright) -> Browser:
     sandbox = ["--no-sandbox"] if os.geteuid() == 0 else []
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*sandbox, *CHROMIUM_ARGS])
