@@ -27,7 +27,7 @@ export function peoplePicker(label: string, excluded: () => Set<string>, signal:
     "aria-controls": listId,
     "aria-describedby": `${id}-hint`,
   });
-  const list = h("ul", { id: listId, role: "listbox", "aria-label": `${label}: suggestions`, class: "options", hidden: true });
+  const list = h("ul", { id: listId, role: "listbox", "aria-label": "Suggestions", class: "options", hidden: true });
   const found = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
   const chips = h("ul", { class: "chips", "aria-label": "Chosen people" });
   let options: PublicProfile[] = [];
@@ -115,7 +115,7 @@ export function peoplePicker(label: string, excluded: () => Set<string>, signal:
       if (mine !== asked) return;
       const skip = excluded();
       options = page.items.filter((p) => !picked.has(p.id) && !skip.has(p.id));
-      active = options.length ? 0 : -1;
+      active = -1;
       paint();
       replace(found, options.length ? `${options.length} found` : "No one found");
     } catch {
@@ -132,11 +132,12 @@ export function peoplePicker(label: string, excluded: () => Set<string>, signal:
       if (!options.length) return;
       event.preventDefault();
       const step = event.key === "ArrowDown" ? 1 : -1;
-      active = (active + step + options.length) % options.length;
+      active = active < 0 ? (step > 0 ? 0 : options.length - 1) : (active + step + options.length) % options.length;
       paint();
-    } else if (event.key === "Enter" && options[active]) {
+    } else if (event.key === "Enter" && options.length) {
+      // Enter picks the highlighted person, or the first one, rather than submitting the form.
       event.preventDefault();
-      choose(options[active] as PublicProfile);
+      choose((options[active] ?? options[0]) as PublicProfile);
     } else if (event.key === "Escape" && options.length) {
       event.preventDefault();
       close();

@@ -16,7 +16,7 @@ const PAGE = 30;
 const FRESH_EVERY_MS = 5000;
 
 export function threadsView({ main, signal }: ViewContext): void {
-  const list = h("ul", { class: "threads", "aria-labelledby": "threads-heading" });
+  const list = h("ul", { class: "threads", "aria-label": "My threads" });
   const empty = h("p", { class: "hint", hidden: true }, "No threads yet. Start one above.");
   const more = h("button", { type: "button", class: "quiet", hidden: true }, "Load more");
   const sentinel = h("div", { class: "sentinel", "aria-hidden": "true" });
@@ -85,7 +85,7 @@ export function threadsView({ main, signal }: ViewContext): void {
     h("div", { class: "columns" }, startForm(signal), h(
       "section",
       { class: "thread-list", "aria-labelledby": "threads-heading" },
-      h("h2", { id: "threads-heading" }, "My threads"),
+      h("h2", { id: "threads-heading" }, "Conversations"),
       listFeedback.alert,
       list,
       empty,
