@@ -11,9 +11,9 @@ STAMP := $(VENV)/.synced-$(UV_VERSION)
 SOURCE_BYTECODE := $(VENV)/.source-bytecode
 PORT ?= 8000
 
-.PHONY: run install test test-embedded test-theatre test-services faults lint typecheck check-layout migrate seed bench bench-theatre soak clean
+.PHONY: run install client chromium test test-embedded test-theatre test-browser screenshots test-services faults lint typecheck check-layout migrate seed bench bench-theatre soak clean
 
-run: install  ## migrate, then start API + worker + scheduler on the embedded defaults (PORT=8000)
+run: install client  ## migrate, then start API + worker + scheduler on the embedded defaults (PORT=8000)
 	$(BIN)/chorus migrate
 	@echo ""
 	@echo "  chorus API docs: http://127.0.0.1:$(PORT)/docs    mail written to var/mail/    Ctrl-C stops all"
@@ -28,6 +28,30 @@ $(UV):
 
 # Compiled bytecode: with PYTHONDONTWRITEBYTECODE=1 (as here and in most images) an uncompiled venv recompiles every
 # dependency at each process start (import chorus.api 3.7 s instead of 1.3 s).
+# Debian's packages, when a command is missing (never Playwright's browser download): as root in CI, else with sudo.
+# The package lists are refreshed only when an install fails without them.
+APT_INSTALL = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y
+APT_UPDATE = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get update
+CHROMIUM := /usr/bin/chromium
+
+chromium: $(CHROMIUM)  ## Debian's Chromium, which the browser tests drive
+
+$(CHROMIUM):
+	$(APT_INSTALL) chromium || ($(APT_UPDATE) && $(APT_INSTALL) chromium)
+
+# The web client (client/, TypeScript built by Vite into what api:app serves at /), rebuilt when its sources or its
+# lock change; the built index.html is the stamp. Nothing to build while there is no client/.
+CLIENT_BUILT := src/chorus/client/built/index.html
+CLIENT_SOURCES := $(wildcard client/package.json client/package-lock.json client/tsconfig.json client/vite.config.ts \
+	client/index.html) $(shell find client/src client/public -type f 2>/dev/null)
+
+client: $(if $(wildcard client/package.json),$(CLIENT_BUILT))  ## build the web client (npm ci, vite); Debian's npm if missing
+
+$(CLIENT_BUILT): $(CLIENT_SOURCES)
+	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm || ($(APT_UPDATE) && $(APT_INSTALL) nodejs npm)
+	cd client && npm ci && npm run build
+	touch $@
+
 $(STAMP): $(UV) uv.lock pyproject.toml theatre/pyproject.toml
 	$(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
@@ -39,16 +63,23 @@ $(SOURCE_BYTECODE): $(STAMP) $(shell find src theatre/src -name '*.py' -not -pat
 	$(BIN)/python -m compileall -q -x 'theatre/templates/' src theatre/src
 	touch $@
 
-test: lint typecheck check-layout test-theatre test-embedded  ## lint, type check, and the whole suite on the embedded defaults
+test: lint typecheck check-layout test-theatre test-embedded test-browser  ## lint, type check, the whole suite and the browser tests on the embedded defaults
 
 test-embedded: install
 	$(BIN)/pytest
 
+test-browser: install chromium client  ## the web client in headless Chromium against `chorus run` (tests/browser)
+	$(BIN)/pytest tests/browser
+
+screenshots: install chromium client  ## the browser tests, keeping their screenshots in docs/screenshots/ (for the README)
+	CHORUS_SCREENSHOTS=1 $(BIN)/pytest tests/browser
+
 test-theatre: install  ## theatre's own suite (its fixture projects; no services)
 	cd theatre && ../$(BIN)/pytest
 
-test-services: install  ## the same suite against PostgreSQL, RabbitMQ and Redis on 127.0.0.1, and a new project's too
+test-services: install chromium client  ## the same suites (browser too) against PostgreSQL, RabbitMQ and Redis on 127.0.0.1, and a new project's
 	CHORUS_TEST_SERVICES=1 $(BIN)/pytest
+	CHORUS_TEST_SERVICES=1 $(BIN)/pytest tests/browser
 	cd theatre && THEATRE_TEST_SERVICES=1 ../$(BIN)/pytest tests/test_generated_project.py
 
 faults: install  ## fault tests: PostgreSQL, RabbitMQ and Redis cut and partitioned through proxies the suite starts

@@ -7,7 +7,7 @@ export default defineConfig({
   root: ".",
   base: "/",
   build: {
-    outDir: "../src/chorus/acts/client/built",
+    outDir: "../src/chorus/client/built",
     emptyOutDir: true,
     assetsDir: "assets",
     assetsInlineLimit: 0,

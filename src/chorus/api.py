@@ -17,6 +17,7 @@ import chorus
 from chorus.acts import accounts, auth, message, thread
 from chorus.adapters.hub import close_hub
 from chorus.celery import app as celery_app
+from chorus.client import pages
 from chorus.config import get_settings
 from chorus.db import async_engine
 from chorus.web import ForwardedClient, Problem, RequestBodyLimit, SecurityHeaders, documented, install_error_handlers
@@ -157,3 +158,4 @@ async def ready(response: Response) -> Readiness:
 # After the operations routes, so that /health does not wait for every act's routes to be tried first.
 for act in (auth, accounts, thread, message):
     app.include_router(act.router, responses=documented(422, 503))
+app.include_router(pages.router)  # the web client, last: its paths are pages, not API

@@ -123,6 +123,9 @@ def json_cases(
         )
 
 
+PAGE = {"X-Chorus-Browser": "1"}  # what the web client sends to /auth/browser
+
+
 def login(label: str, request: dict[str, Any], name: str, *says: str) -> Case:
     return Case("POST", "/auth/token", label, request, says=(name, *says), field=name)
 
@@ -289,6 +292,46 @@ VALIDATION_CASES: list[Any] = [
     login("a password of 100,000 characters", {"data": {"username": "a@", "password": HUGE}}, "password", "128"),
     login("another grant type", {"data": {"username": "a@", "password": "x", "grant_type": "client"}}, "grant_type"),
     login("a NUL in the username", {"data": {"username": "a\x00@example.com", "password": PASSWORD}}, "username"),
+    Case(
+        "POST",
+        "/auth/browser/login",
+        "username missing",
+        {"data": {"password": PASSWORD}, "headers": PAGE},
+        says=("username",),
+        field="username",
+    ),
+    Case(
+        "POST",
+        "/auth/browser/login",
+        "an empty password",
+        {"data": {"username": "a@", "password": ""}, "headers": PAGE},
+        says=("password",),
+        field="password",
+    ),
+    *(
+        Case(
+            "POST",
+            f"/auth/browser/{name}",
+            "without the page's header",
+            {"data": {"username": "a@", "password": "x"}},
+            status=403,
+            code="browser_header_required",
+            says=("X-Chorus-Browser",),
+        )
+        for name in ("login", "refresh", "logout")
+    ),
+    *(
+        refused(
+            "POST",
+            f"/auth/browser/{name}",
+            f"/auth/browser/{name}",
+            "a cookie of 300 characters",
+            "chorus_refresh",
+            "at most 200",
+            headers=PAGE | {"Cookie": "chorus_refresh=" + "x" * 300},
+        )
+        for name in ("refresh", "logout")
+    ),
     # Query and path parameters.
     query("/accounts", "q missing", "q"),
     query("/accounts?q=", "an empty q", "q", "at least 1"),
@@ -504,6 +547,7 @@ TOO_LARGE_CASES = [
     too_large("POST", "/auth/verify/resend", "email", {}),
     too_large("POST", "/auth/token", "password", {"username": "a@example.com"}, form=True),
     too_large("POST", "/auth/refresh", "refresh_token", {}),
+    too_large("POST", "/auth/browser/login", "password", {"username": "a@example.com"}, form=True),
     too_large("POST", "/auth/logout", "refresh_token", {}),
     too_large("POST", "/auth/password/forgot", "email", {}),
     too_large("POST", "/auth/password/reset", "new_password", {"token": TOKEN}),

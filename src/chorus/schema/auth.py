@@ -85,3 +85,11 @@ class SessionInfo(BaseModel):
 
 class SessionList(BaseModel):
     items: list[SessionInfo]
+
+
+class BrowserAccess(BaseModel):
+    """What a page is given at login and refresh: the access token only; its refresh token is an HttpOnly cookie."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int

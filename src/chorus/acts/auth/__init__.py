@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
     if name == "router":
         from fastapi import APIRouter
 
-        from .scenes import login, password, registration, sessions
+        from .scenes import browser, login, password, registration, sessions
 
         # the prefix goes on each include, not on the router: only then may a scene serve the act's own path ("")
         value = APIRouter(tags=["auth"])
@@ -36,6 +36,7 @@ def __getattr__(name: str) -> Any:
         value.include_router(login.router, prefix="/auth")
         value.include_router(password.router, prefix="/auth")
         value.include_router(sessions.router, prefix="/auth")
+        value.include_router(browser.router, prefix="/auth")
     elif name in ("CurrentSession", "CurrentUser", "access_is_live", "holder"):
         from . import guard
 

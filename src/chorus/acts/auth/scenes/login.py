@@ -40,14 +40,20 @@ def _invalid_refresh_token() -> Problem:
     responses=documented(401, 422, 429, 503),
 )
 async def log_in(form: LoginForm, request: Request, response: Response, session: DatabaseSession) -> TokenPair:
+    pair = await open_session(form, request, session)
+    response.headers.update(NO_STORE)
+    return pair
+
+
+async def open_session(form: PasswordLogin, request: Request, session: DatabaseSession) -> TokenPair:
+    """Check the password (throttled, hashed off the loop) and start a login session: the part of logging in that
+    an API client and a browser share; committed."""
     email = form.username.strip().lower()
     address = client_address(request)
     try:
         wait = await throttle.admit(email=email, address=address)  # counted before hashing: no race past the limit
     except LimitsUnavailable:
-        raise Problem(
-            503, "logging in is unavailable; try again shortly", "unavailable", {"Retry-After": "5"}
-        ) from None
+        raise Problem(503, "logging in is unavailable; try again shortly", "unavailable", RETRY_SOON) from None
     if wait:
         raise Problem(
             429,
@@ -69,7 +75,6 @@ async def log_in(form: LoginForm, request: Request, response: Response, session:
         user.password_hash = upgraded_hash
     pair = start_session(session, user, Client(request.headers.get("user-agent"), address))
     await session.commit()
-    response.headers.update(NO_STORE)
     return pair
 
 
