@@ -33,3 +33,10 @@ def register(api: APIRequestContext, service: ChorusService, name: str = "Ada Lo
     verified = api.post("/auth/verify", data={"token": token})
     assert verified.status == 204, verified.text()
     return Account(uuid.UUID(response.json()["id"]), email, PASSWORD, name)
+
+
+def bearer(api: APIRequestContext, account: Account) -> dict[str, str]:
+    """The Authorization header of a fresh API login of ``account``, for arranging a scenario outside the page."""
+    response = api.post("/auth/token", form={"username": account.email, "password": account.password})
+    assert response.status == 200, response.text()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
