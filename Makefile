@@ -16,7 +16,7 @@ PORT ?= 8000
 run: install client  ## migrate, then start API + worker + scheduler on the embedded defaults (PORT=8000)
 	$(BIN)/chorus migrate
 	@echo ""
-	@echo "  chorus API docs: http://127.0.0.1:$(PORT)/docs    mail written to var/mail/    Ctrl-C stops all"
+	@echo "  chorus: http://127.0.0.1:$(PORT)/    API docs: /docs    mail written to var/mail/    Ctrl-C stops all"
 	@echo ""
 	$(BIN)/chorus run --port $(PORT)
 
