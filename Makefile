@@ -49,6 +49,8 @@ client: $(if $(wildcard client/package.json),$(CLIENT_BUILT))  ## build the web 
 
 $(CLIENT_BUILT): $(CLIENT_SOURCES)
 	@command -v npm >/dev/null || $(APT_INSTALL) nodejs npm || ($(APT_UPDATE) && $(APT_INSTALL) nodejs npm)
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a == 20 && b >= 19) ? 0 : 1)' \
+		|| { echo "make client: Vite 7 needs Node.js 20.19 or newer; this is $$(node --version)" >&2; exit 1; }
 	cd client && npm ci && npm run build
 	touch $@
 
