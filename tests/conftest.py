@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import BROKER_URL, DATABASE_URL, FAULTS, REDIS_URL, SERVICES, Proxies
+from tests.services import BROKER_URL, DATABASE_URL, FAULTS, GENEROUS_LIMITS, REDIS_URL, SERVICES, Proxies
 
 _scratch = Path(tempfile.mkdtemp(prefix="chorus-tests-"))
 
@@ -32,16 +32,8 @@ os.environ.update(
         "CHORUS_MAIL_DIR": str(_scratch / "mail"),
         # A queue of this run's own, so two runs against one RabbitMQ never consume each other's tasks.
         "CHORUS_TASK_QUEUE": f"chorus-tests-{uuid.uuid4().hex[:12]}",
-        # Generous rate limits: the suite (schemathesis above all) makes many requests from one address; the tests
-        # of the limits lower them. Login throttling keeps its defaults.
-        "CHORUS_AUTH_REQUESTS_PER_ADDRESS": "100000/minute",
-        "CHORUS_SEARCHES_PER_ADDRESS": "100000/minute",
-        "CHORUS_SEARCHES_PER_ACCOUNT": "100000/minute",
-        "CHORUS_THREAD_WRITES_PER_ADDRESS": "100000/minute",
-        "CHORUS_THREADS_PER_ACCOUNT": "100000/minute",
-        "CHORUS_PARTICIPANT_ADDS_PER_ACCOUNT": "100000/minute",
-        "CHORUS_MAILS_PER_ADDRESS_PER_HOUR": "1000",
     }
+    | GENEROUS_LIMITS
 )
 proxies = Proxies.start() if FAULTS else None
 if proxies is not None:

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.browser.mail import mails_to
-from tests.services import BROKER_URL, DATABASE_URL, REDIS_URL, SERVICES
+from tests.services import BROKER_URL, DATABASE_URL, GENEROUS_LIMITS, REDIS_URL, SERVICES
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(sys.executable).parent  # the virtual environment's chorus, uvicorn and celery
@@ -41,19 +41,6 @@ REDIS_DATABASE = 14
 STARTED_LINE = re.compile(r"system\s+\| (\w+) started \(pid (\d+)\)")
 WORKER_READY_LINE = re.compile(r"worker\s+\|.* ready\.")
 SCHEDULER_READY_LINE = re.compile(r"scheduler\s+\|.*beat: Starting")
-
-# Many people register and log in from 127.0.0.1 within one run (the defaults allow 30 auth requests an hour per
-# address and route, and 5 mails an hour per address): raised for the service under test, as tests/conftest.py does
-# for the in-process suite. Login throttling keeps its defaults.
-GENEROUS_LIMITS = {
-    "CHORUS_AUTH_REQUESTS_PER_ADDRESS": "100000/minute",
-    "CHORUS_SEARCHES_PER_ADDRESS": "100000/minute",
-    "CHORUS_SEARCHES_PER_ACCOUNT": "100000/minute",
-    "CHORUS_THREAD_WRITES_PER_ADDRESS": "100000/minute",
-    "CHORUS_THREADS_PER_ACCOUNT": "100000/minute",
-    "CHORUS_PARTICIPANT_ADDS_PER_ACCOUNT": "100000/minute",
-    "CHORUS_MAILS_PER_ADDRESS_PER_HOUR": "1000",
-}
 
 
 class ServiceFailed(RuntimeError):

@@ -8,7 +8,6 @@ from http.cookies import SimpleCookie
 import pytest
 from fastapi.testclient import TestClient
 
-from chorus.api import app
 from tests.people import PASSWORD, Person
 
 FROM_A_PAGE = {"X-Chorus-Browser": "1"}
@@ -52,12 +51,13 @@ def test_a_page_gets_the_access_token_and_the_refresh_token_only_as_an_httponly_
     assert me.json()["email"] == person.email
 
 
-def test_the_cookie_is_secure_over_https(register: object) -> None:
+def test_the_cookie_is_secure_over_https(client: TestClient, register: object) -> None:
     person: Person = register()  # type: ignore[operator]
-    with TestClient(app, base_url="https://testserver") as secure_client:
-        response = secure_client.post(
-            "/auth/browser/login", data={"username": person.email, "password": PASSWORD}, headers=FROM_A_PAGE
-        )
+    response = client.post(  # the same app and client, asked over https (as a trusted proxy's X-Forwarded-Proto says)
+        "https://testserver/auth/browser/login",
+        data={"username": person.email, "password": PASSWORD},
+        headers=FROM_A_PAGE,
+    )
     assert response.status_code == 200
     assert _cookie(response.headers)["chorus_refresh"]["secure"]
 
