@@ -43,7 +43,8 @@ function forget(): void {
 function adopt(answer: TokenAnswer): void {
   token = answer.access_token;
   window.clearTimeout(refreshTimer);
-  const delay = Math.max(5, answer.expires_in - 60) * 1000;
+  // A minute before it runs out, or halfway through a token that lives under two minutes.
+  const delay = Math.max(answer.expires_in / 2, answer.expires_in - 60) * 1000;
   refreshTimer = window.setTimeout(() => void scheduledRefresh(), delay);
 }
 

@@ -124,6 +124,7 @@ class ChorusService:
     started_in: float = 0.0
     stopped_in: float = 0.0
     children: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)  # CHORUS_* settings of this test's own, over the rest
 
     @property
     def url(self) -> str:
@@ -151,6 +152,7 @@ class ChorusService:
             "CHORUS_RUN_GRACE_SECONDS": f"{RUN_GRACE_SECONDS:g}",
             **GENEROUS_LIMITS,
             **self.backends.settings,
+            **self.settings,
         }
 
     def start(self) -> None:
@@ -264,10 +266,11 @@ class ChorusService:
         return mails_to(self.mail_dir, address, subject_contains=subject_contains, count=count, timeout=timeout)
 
 
-def start_service(folder: Path) -> ChorusService:
-    """A running chorus on a free port; its backends cleaned up again if it does not start."""
+def start_service(folder: Path, **settings: str) -> ChorusService:
+    """A running chorus on a free port, with ``settings`` (``CHORUS_*`` variables) over the defaults; its backends
+    cleaned up again if it does not start."""
     backends = Backends.machine() if SERVICES else Backends.embedded(folder)
-    service = ChorusService(folder, free_port(), backends)
+    service = ChorusService(folder, free_port(), backends, settings=settings)
     try:
         service.start()
     except BaseException:

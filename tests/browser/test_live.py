@@ -134,3 +134,41 @@ def test_older_messages_load_on_scrolling_up(
     expect(log.get_by_text("chapter 1", exact=True)).to_be_visible()
     expect(log.get_by_role("article")).to_have_count(120)
     visitor.assert_no_problems(ignoring=(NO_SESSION_YET,))
+
+
+def test_more_threads_load_on_scrolling_down(
+    person: Callable[..., Visitor], api: APIRequestContext, service: ChorusService
+) -> None:
+    ada = register(api, service, "Ada Lovelace")
+    as_ada = bearer(api, ada)
+    for number in range(1, 36):  # the list's page holds 30
+        created = api.post("/threads", data={"title": f"Topic {number}"}, headers=as_ada)
+        assert created.status == 201, created.text()
+    visitor = person()
+    page = visitor.page
+    log_in_in_the_page(page, ada.email)
+    mine = page.get_by_role("list", name="My threads").get_by_role("link")
+    expect(mine.first).to_contain_text("Topic 35")  # newest activity first
+    expect(mine).to_have_count(30)
+    mine.last.scroll_into_view_if_needed()
+    expect(mine).to_have_count(35)
+    expect(mine.last).to_contain_text("Topic 1")
+    visitor.assert_no_problems(ignoring=(NO_SESSION_YET,))
+
+
+def test_a_thread_i_am_removed_from_leaves_my_list(
+    person: Callable[..., Visitor], api: APIRequestContext, service: ChorusService
+) -> None:
+    ada, bob = register(api, service, "Ada Lovelace"), register(api, service, "Bob Babbage")
+    thread_id, as_ada = _thread(api, ada, "Surprise party", bob)
+    _thread(api, ada, "Book club", bob)
+    visitor = person()
+    page = visitor.page
+    log_in_in_the_page(page, bob.email)
+    mine = page.get_by_role("list", name="My threads")
+    expect(mine).to_contain_text("Surprise party")
+    removed = api.delete(f"/threads/{thread_id}/participants/{bob.id}", headers=as_ada)
+    assert removed.status == 204, removed.text()
+    expect(mine).not_to_contain_text("Surprise party", timeout=LIVE + 5_000)  # the list re-reads itself every 5 s
+    expect(mine).to_contain_text("Book club")
+    visitor.assert_no_problems(ignoring=(NO_SESSION_YET,))

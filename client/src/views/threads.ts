@@ -41,6 +41,18 @@ export function threadsView({ main, signal }: ViewContext): void {
     empty.hidden = known.size > 0;
   };
 
+  /** Threads I left or was removed from: missing from a fresh first page that reaches as far back as they are. */
+  const dropGone = (first: ThreadSummary[]): void => {
+    const reach = first.length < PAGE ? "" : (first[first.length - 1]?.last_activity_at ?? "");
+    const listed = new Set(first.map((summary) => summary.id));
+    for (const [id, entry] of known) {
+      if (!listed.has(id) && entry.summary.last_activity_at >= reach) {
+        entry.item.remove();
+        known.delete(id);
+      }
+    }
+  };
+
   const loadMore = async (): Promise<void> => {
     if (loading || signal.aborted) return;
     loading = true;
@@ -61,7 +73,9 @@ export function threadsView({ main, signal }: ViewContext): void {
   const refreshFirstPage = async (): Promise<void> => {
     if (document.visibilityState !== "visible" || signal.aborted) return;
     try {
-      merge((await api<Page<ThreadSummary>>("GET", `/threads?limit=${PAGE}`, { signal })).items);
+      const first = (await api<Page<ThreadSummary>>("GET", `/threads?limit=${PAGE}`, { signal })).items;
+      dropGone(first);
+      merge(first);
     } catch {
       /* the next tick tries again */
     }
