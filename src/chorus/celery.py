@@ -49,6 +49,9 @@ def celery_config() -> dict[str, Any]:
     return config | {
         "broker_url": broker_url,
         "task_default_queue": settings.task_queue,
+        # Remote control (ping, shutdown) per queue as well: two chorus deployments on one broker, each with a
+        # worker on the same host name, would otherwise fight over one exclusive `<host>.celery.pidbox` queue.
+        "control_exchange": settings.task_queue,
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 2,
         "task_serializer": "json",
