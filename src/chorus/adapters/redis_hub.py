@@ -81,6 +81,7 @@ class RedisHub:
         self._live = False
         self._heard_since_attempt = False
         self._settled = asyncio.Event()  # the reader's first attempt is over, subscribed or not
+        self._closed = False
 
     @property
     def live(self) -> bool:
@@ -96,11 +97,11 @@ class RedisHub:
                 logger.warning("live updates: %d events wait for Redis; dropping the oldest", PUBLISH_BACKLOG)
             self._dropped += 1
         self._outbox.put_nowait((channel, message))
-        if self._publisher is None or self._publisher.done():
+        if not self._closed and (self._publisher is None or self._publisher.done()):
             self._publisher = asyncio.create_task(self._publish_queued(), name="chorus-live-redis-publisher")
 
     async def _publish_queued(self) -> None:
-        while True:
+        while not self._closed:
             batch = [await self._outbox.get()]
             while len(batch) < PUBLISH_BATCH and not self._outbox.empty():
                 batch.append(self._outbox.get_nowait())
@@ -111,7 +112,7 @@ class RedisHub:
     async def _send(self, batch: list[tuple[str, str]]) -> None:
         """Publish ``batch`` in order, retrying until Redis takes it."""
         failures = 0
-        while True:
+        while not self._closed:
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for channel, message in batch:
@@ -139,14 +140,15 @@ class RedisHub:
             self._reader = asyncio.create_task(self._read(), name="chorus-live-redis-reader")
         if not self._settled.is_set():  # the process's first subscriber: give the reader its first attempt
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._settled.wait(), 2 * self._timeout)
+                async with asyncio.timeout(2 * self._timeout):
+                    await self._settled.wait()
         async with self._fanout.listen(channel, stale=not self._live) as messages:
             yield messages
 
     async def _read(self) -> None:
         """Stay subscribed for as long as the process lives, coming back after every loss."""
         failures = 0
-        while True:
+        while not self._closed:
             try:
                 await self._listen()
             except Exception as error:  # the subscription is gone (uvloop reports a reset one as RuntimeError)
@@ -171,7 +173,8 @@ class RedisHub:
         pubsub: PubSub = self._redis.pubsub()
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(pubsub.psubscribe(CHANNEL_PREFIX + "*"), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await pubsub.psubscribe(CHANNEL_PREFIX + "*")
             heard, pinged = loop.time(), False
             while True:
                 item: dict[str, Any] | None = await pubsub.get_message(timeout=self._timeout / 2)
@@ -180,7 +183,8 @@ class RedisHub:
                     if silent > 2 * self._timeout:
                         raise TimeoutError(f"Redis said nothing for {silent:.1f} s, not even to a ping")
                     if silent >= self._timeout and not pinged:
-                        await asyncio.wait_for(pubsub.ping(), self._timeout)
+                        async with asyncio.timeout(self._timeout):
+                            await pubsub.ping()
                         pinged = True
                     continue
                 heard, pinged = loop.time(), False
@@ -191,7 +195,8 @@ class RedisHub:
                     self._went_live()
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), self._timeout)  # type: ignore[no-untyped-call]
+                async with asyncio.timeout(self._timeout):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     def _went_live(self) -> None:
         self._heard_since_attempt = True
@@ -208,15 +213,22 @@ class RedisHub:
             logger.warning("live updates: Redis subscription lost; %d streams resume from the event log", dropped)
 
     async def close(self) -> None:
-        """Send what is queued (for at most the Redis timeout), then stop both tasks."""
+        """Send what is queued (for at most the Redis timeout), then stop both tasks.
+
+        On Python 3.11 a cancellation can be lost inside an awaited call (a ``wait_for`` finishing at that moment
+        swallows it): so the loops also watch ``_closed``, and each task is cancelled until it has ended.
+        """
         if self._publisher is not None and not self._publisher.done():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._outbox.join(), self._timeout)
+                async with asyncio.timeout(self._timeout):
+                    await self._outbox.join()
+        self._closed = True
         for task in (self._publisher, self._reader):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            while task is not None and not task.done():
+                task.cancel()  # again, should one be lost: each wait is bounded
+                await asyncio.wait({task}, timeout=self._timeout)
+            if task is not None and not task.cancelled():
+                task.exception()  # retrieved, so that asyncio does not report it as never retrieved
         self._live = False
         self._fanout.drop_all("interrupted")  # streams still open end cleanly; they resume on another process
         await self._redis.aclose()
