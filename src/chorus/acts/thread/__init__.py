@@ -1,11 +1,13 @@
 """Act ``thread``: conversations with their participants, counters and read markers, event log and live stream.
 
-Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404); and what other
-acts need to change a thread's rows without writing them: ``number_new_message``, ``move_read_marker``,
-``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an edited or deleted message's
-earlier text out of the event log); and for posts that take an ``Idempotency-Key`` (the keys are the thread act's
-table), the header ``IdempotencyKeyHeader``, ``REPLAYABLE`` (its OpenAPI answer) and ``replay_or_take_key``. Built on
-first use.
+Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404) and ``my_thread``
+(its check, for a scene that needs it on some paths only); and what other acts need to change a thread's rows without
+writing them: ``post_new_message`` (a new message's numbers, event, read marker and the thread's activity in one
+statement, the membership check folded in; the message act hands in its INSERT), ``number_new_message``,
+``move_read_marker``, ``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an
+edited or deleted message's earlier text out of the event log); and for posts that take an ``Idempotency-Key``
+(the keys are the thread act's table), the header ``IdempotencyKeyHeader``, ``REPLAYABLE`` (its OpenAPI answer) and
+``replay_or_take_key``. Built on first use.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ if TYPE_CHECKING:
 
     from chorus.acts.thread.counters import move_read_marker, number_new_message
     from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event, scrub_message_text
-    from chorus.acts.thread.membership import Membership, MyThread
+    from chorus.acts.thread.membership import Membership, MyThread, my_thread
+    from chorus.acts.thread.new_message import post_new_message
     from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
 
     router: APIRouter
@@ -30,7 +33,9 @@ __all__ = [
     "commit_and_announce",
     "log_event",
     "move_read_marker",
+    "my_thread",
     "number_new_message",
+    "post_new_message",
     "publish_event",
     "replay_or_take_key",
     "router",
@@ -51,7 +56,7 @@ def __getattr__(name: str) -> Any:
         value.include_router(threads.router, prefix="/threads")
         value.include_router(participants.router, prefix="/threads")
         value.include_router(stream.router, prefix="/threads")
-    elif name in ("Membership", "MyThread"):
+    elif name in ("Membership", "MyThread", "my_thread"):
         from . import membership
 
         value = getattr(membership, name)
@@ -59,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from . import counters
 
         value = getattr(counters, name)
+    elif name == "post_new_message":
+        from .new_message import post_new_message
+
+        value = post_new_message
     elif name in ("commit_and_announce", "log_event", "publish_event", "scrub_message_text"):
         from . import event_log
 

@@ -109,16 +109,16 @@ def test_a_duplicate_arriving_while_the_first_is_still_posting_gets_its_answer(
 ) -> None:
     ada, bob = make_person("Ada Lovelace"), make_person("Bob Babbage")
     thread = start_thread(client, ada, bob)
-    real_number, holding = posting.number_new_message, threading.Event()
+    real_post, holding = posting.post_new_message, threading.Event()
 
-    async def slow_number(*args: Any, **kwargs: Any) -> tuple[int, int]:
+    async def slow_post(*args: Any, **kwargs: Any) -> Any:
         # The first post holds its transaction open, key taken, while the duplicate arrives and waits on the key.
         if not holding.is_set():
             holding.set()
             await asyncio.sleep(0.5)
-        return await real_number(*args, **kwargs)
+        return await real_post(*args, **kwargs)
 
-    monkeypatch.setattr(posting, "number_new_message", slow_number)
+    monkeypatch.setattr(posting, "post_new_message", slow_post)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(_post, client, ada, thread["id"], "Noon?", "once")
         assert holding.wait(10)

@@ -10,16 +10,18 @@ import uuid
 
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import Insert, insert, literal, select
+from sqlalchemy.sql.selectable import FromClause
 
+from chorus.acts.auth import CurrentSession
 from chorus.acts.message.lookup import message_in_thread
 from chorus.acts.thread import (
     REPLAYABLE,
     IdempotencyKeyHeader,
     MyThread,
     commit_and_announce,
-    log_event,
-    move_read_marker,
-    number_new_message,
+    my_thread,
+    post_new_message,
     publish_event,
     replay_or_take_key,
     scrub_message_text,
@@ -39,9 +41,14 @@ router = APIRouter(prefix="/messages")
     responses=documented(401, 404, 409, 422) | REPLAYABLE,
 )
 async def post_message(
-    body: MessageCreate, membership: MyThread, session: DatabaseSession, idempotency_key: IdempotencyKeyHeader = None
+    thread_id: uuid.UUID,
+    body: MessageCreate,
+    claims: CurrentSession,
+    session: DatabaseSession,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> MessageOut | JSONResponse:
-    thread_id, author_id = membership.thread.id, membership.user.id
+    # No MyThread here: the membership check is folded into the post's one statement (same 401/404 answers).
+    author_id = claims.user_id
     now, message_id = utcnow(), uuid7()
     out = MessageOut(
         id=message_id,
@@ -52,22 +59,34 @@ async def post_message(
         edited_at=None,
         deleted_at=None,
     )
+    keyed = idempotency_key is not None
     if idempotency_key is not None:
-        # The key is the transaction's first write: a retry stops here, before the thread's counters are touched.
+        # The key is taken in the post's transaction, after the membership check (a stranger's retry is still 404)
+        # and before the thread's counters are touched: a retry stops there.
+        await my_thread(thread_id, claims, session)
         request = f"POST /threads/{thread_id}/messages {body.model_dump_json()}"
         replay = await replay_or_take_key(
             session, account_id=author_id, key=idempotency_key, request=request, answer=out
         )
         if replay is not None:
             return replay
-    seq, event_seq = await number_new_message(session, thread_id=thread_id, message_id=message_id, at=now)
-    message = Message(id=message_id, thread_id=thread_id, seq=seq, author_id=author_id, body=body.body, created_at=now)
-    session.add(message)
-    event = log_event(
-        session, thread_id=thread_id, seq=event_seq, type_="message.created", data=out.model_dump(mode="json")
+
+    def insert_message(numbered: FromClause) -> Insert:
+        columns = Message.__table__.c
+        row = {"id": message_id, "thread_id": thread_id, "author_id": author_id, "body": body.body, "created_at": now}
+        values = [literal(value, columns[name].type) for name, value in row.items()]
+        return insert(Message).from_select([*row, "seq"], select(*values, numbered.c.seq))
+
+    event = await post_new_message(
+        session,
+        thread_id=thread_id,
+        claims=claims,
+        message_id=message_id,
+        at=now,
+        event_data=out.model_dump(mode="json"),
+        insert_message=insert_message,
+        in_transaction=keyed,
     )
-    # Whoever writes has read everything up to what they wrote.
-    await move_read_marker(session, thread_id=thread_id, user_id=author_id, seq=seq)
     await commit_and_announce(session, event)
     return out
 
