@@ -1,6 +1,7 @@
 """Act ``thread``: conversations with their participants, counters and read markers, event log and live stream.
 
-Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404); and what other
+Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404) and
+``read_if_member`` (the same check folded into a read-only statement of another act's, one round trip); and what other
 acts need to change a thread's rows without writing them: ``number_new_message``, ``move_read_marker``,
 ``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an edited or deleted message's
 earlier text out of the event log); and for posts that take an ``Idempotency-Key`` (the keys are the thread act's
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from chorus.acts.thread.counters import move_read_marker, number_new_message
     from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event, scrub_message_text
-    from chorus.acts.thread.membership import Membership, MyThread
+    from chorus.acts.thread.membership import MemberRead, Membership, MyThread, read_if_member
     from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
 
     router: APIRouter
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REPLAYABLE",
     "IdempotencyKeyHeader",
+    "MemberRead",
     "Membership",
     "MyThread",
     "commit_and_announce",
@@ -32,6 +34,7 @@ __all__ = [
     "move_read_marker",
     "number_new_message",
     "publish_event",
+    "read_if_member",
     "replay_or_take_key",
     "router",
     "scrub_message_text",
@@ -51,7 +54,7 @@ def __getattr__(name: str) -> Any:
         value.include_router(threads.router, prefix="/threads")
         value.include_router(participants.router, prefix="/threads")
         value.include_router(stream.router, prefix="/threads")
-    elif name in ("Membership", "MyThread"):
+    elif name in ("MemberRead", "Membership", "MyThread", "read_if_member"):
         from . import membership
 
         value = getattr(membership, name)
