@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Integer, bindparam, select
 
@@ -15,7 +14,7 @@ from chorus.acts.thread import MyThread, move_read_marker, read_if_member
 from chorus.models import Message
 from chorus.schema.message import MessageOut, ReadMarker, ReadState
 from chorus.schema.page import MAX_SEQ, InvalidCursor, Page, decode_seq_cursor, encode_cursor
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.web import DatabaseSession, Problem, documented, json_bytes_response
 
 router = APIRouter()
 
@@ -61,7 +60,7 @@ async def list_messages(
         raise Problem(422, "before: not a cursor this API handed out", "invalid_cursor") from None
     rows = await _PAGE.rows(claims, thread_id, {"before": before_seq, "limit": limit + 1})
     page = rows[:limit]
-    # The rows as `MessageOut` would write them (orjson writes UUIDs and UTC times as pydantic does), unvalidated:
+    # The rows as `MessageOut` would write them (UUIDs and UTC times as pydantic writes them), unvalidated:
     # they come from typed columns, and the response's shape is fixed.
     body = {
         "items": [
@@ -78,7 +77,7 @@ async def list_messages(
         ],
         "next_cursor": encode_cursor(page[-1].seq) if len(rows) > limit else None,
     }
-    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
+    return json_bytes_response(body)
 
 
 @router.post(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import Integer, Select, bindparam, func, select, true, tuple_
@@ -16,7 +15,7 @@ from chorus.db import read_rows
 from chorus.models import Message, Participant, Thread, User, utcnow, uuid7
 from chorus.schema.page import InvalidCursor, Page, decode_moment_cursor, encode_cursor
 from chorus.schema.thread import ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
-from chorus.web import DatabaseSession, Problem, documented, rate_limited
+from chorus.web import DatabaseSession, Problem, documented, json_bytes_response, rate_limited
 
 router = APIRouter()
 
@@ -169,7 +168,7 @@ async def list_my_threads(
         raise stale_token()  # as ``CurrentUser`` answers
     if first.id is None:
         rows = []
-    # The rows as `ThreadSummary` would write them (orjson writes UUIDs and UTC times as pydantic does), unvalidated:
+    # The rows as `ThreadSummary` would write them (UUIDs and UTC times as pydantic writes them), unvalidated:
     # they come from typed columns, and the response's shape is fixed.
     items = [
         {
@@ -189,7 +188,7 @@ async def list_my_threads(
         "items": items,
         "next_cursor": encode_cursor(last.last_activity_at.isoformat(), str(last.id)) if last else None,
     }
-    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
+    return json_bytes_response(body)
 
 
 @router.get("/{thread_id}", summary="A thread I am in, with its participants", responses=documented(401, 404, 422))
