@@ -5,20 +5,26 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Executable, Row, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from chorus.config import get_settings
 
 logger = logging.getLogger(__name__)
+
+# A pooled connection back in use within this many seconds is used as is; one idle longer is pinged first (the
+# database may have restarted or a proxy dropped it meanwhile). Under load no checkout pays a round trip for it.
+IDLE_PING_SECONDS = 2.0
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -58,7 +64,7 @@ def _engine_options(url: URL, *, asynchronous: bool) -> dict[str, Any]:
             "options": f"-c statement_timeout={math.ceil(settings.task_statement_timeout_seconds * 1000)}",
         }
     return {
-        "pool_pre_ping": True,
+        "pool_pre_ping": not asynchronous,  # the scenes' pool pings only idle connections: `_ping_when_idle`
         "pool_size": 10,
         "max_overflow": 10,
         "pool_timeout": wait,
@@ -141,6 +147,30 @@ def _discard_broken_connections(engine: Engine) -> None:
             terminate()
 
 
+_RETURNED_AT = "chorus_returned_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle over ``IDLE_PING_SECONDS`` (SQLAlchemy's pre-ping
+    costs a round trip at every checkout); a dead one is replaced, as pre-ping would. A busy connection that broke
+    fails its statement instead, which `_discard_broken_connections` turns into a fresh pool and the request into a
+    503, never a 500."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED_AT, 0.0) <= IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise sa_exc.DisconnectionError(f"an idle pooled connection did not answer: {error!r}") from error
+
+
 def _tune_sqlite(engine: Engine) -> None:
     """WAL lets readers and one writer share the file; the busy timeout queues writers instead of failing."""
 
@@ -162,7 +192,21 @@ def async_engine() -> AsyncEngine:
         _tune_sqlite(engine.sync_engine)
     else:
         _discard_broken_connections(engine.sync_engine)
+        _ping_when_idle(engine.sync_engine)
     return engine
+
+
+@functools.cache
+def _autocommit_engine() -> AsyncEngine:
+    """The scenes' engine and pool, its connections in autocommit: a read sends its statement and nothing else."""
+    return async_engine().execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def read_rows(statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    """The rows of one read-only statement, on a pooled connection in autocommit (no BEGIN, no ROLLBACK) held only
+    for that statement; build ``statement`` once, with bound parameters, so its compiled form is cached."""
+    async with _autocommit_engine().connect() as connection:
+        return (await connection.execute(statement, parameters)).all()
 
 
 @functools.cache
@@ -213,7 +257,7 @@ def task_session() -> Iterator[Session]:
 
 def dispose_engines() -> None:
     """Forget engines (after a fork, or between test configurations); they are recreated on next use."""
-    for cached in (_sync_sessions, _async_sessions):
+    for cached in (_sync_sessions, _async_sessions, _autocommit_engine):
         cached.cache_clear()
     if sync_engine.cache_info().currsize:
         sync_engine().dispose(close=False)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
+import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Annotated, Any, get_args
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis import exceptions as redis_errors
@@ -37,6 +39,20 @@ class Problem(HTTPException):
     def __init__(self, status_code: int, detail: str, code: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(status_code=status_code, detail=detail, headers=headers)
         self.code = code
+
+
+def _uuid_text(value: Any) -> str:
+    # asyncpg hands out its own UUID subclass, which orjson does not take for a UUID.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def json_bytes_response(content: dict[str, Any]) -> Response:
+    """``content`` (dicts, lists, str, int, None, UUIDs and UTC datetimes) as the JSON pydantic's
+    ``model_dump(mode="json")`` would make of it, without validating it: for rows whose shape is fixed."""
+    body = orjson.dumps(content, default=_uuid_text, option=orjson.OPT_UTC_Z)
+    return Response(body, media_type="application/json")
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Act ``auth``: registration, email verification, login sessions and passwords.
 
 Public face: ``router`` (every scene of the act); ``CurrentUser`` and ``CurrentSession`` (the dependencies that
-guard authenticated scenes) and ``holder`` (their check, for scenes that load the account themselves);
+guard authenticated scenes) and ``holder`` (their check, for scenes that load the account themselves) with
+``stale_token`` (its 401, for scenes that check the account's columns in their own query);
 ``access_is_live`` (the same session check, for a long-lived connection to repeat); ``end_sessions`` (end a
 person's sessions); ``password_matches`` (confirm a person's password before a grave step). Built on first use.
 """
@@ -13,13 +14,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-    from chorus.acts.auth.guard import CurrentSession, CurrentUser, access_is_live, holder
+    from chorus.acts.auth.guard import CurrentSession, CurrentUser, access_is_live, holder, stale_token
     from chorus.acts.auth.password_hashing import password_matches
     from chorus.acts.auth.sessions import end_sessions
 
     router: APIRouter
 
-__all__ = ["CurrentSession", "CurrentUser", "access_is_live", "end_sessions", "holder", "password_matches", "router"]
+__all__ = [
+    "CurrentSession",
+    "CurrentUser",
+    "access_is_live",
+    "end_sessions",
+    "holder",
+    "password_matches",
+    "router",
+    "stale_token",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -37,7 +47,7 @@ def __getattr__(name: str) -> Any:
         value.include_router(password.router, prefix="/auth")
         value.include_router(sessions.router, prefix="/auth")
         value.include_router(browser.router, prefix="/auth")
-    elif name in ("CurrentSession", "CurrentUser", "access_is_live", "holder"):
+    elif name in ("CurrentSession", "CurrentUser", "access_is_live", "holder", "stale_token"):
         from . import guard
 
         value = getattr(guard, name)

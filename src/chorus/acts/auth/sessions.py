@@ -14,11 +14,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chorus.acts.auth.tokens import AccessClaims, hash_secret, issue_access_token, new_secret
 from chorus.config import get_settings
+from chorus.db import read_rows
 from chorus.models import LoginSession, RefreshToken, User, utcnow
 from chorus.schema.auth import TokenPair
 
@@ -58,19 +59,22 @@ def forget(*, user_id: uuid.UUID | None = None, session_id: uuid.UUID | None = N
             _seen.pop(key, None)
 
 
-async def session_is_live(session: AsyncSession, claims: AccessClaims) -> bool:
+# Built once: its compiled form is cached, and it runs on an autocommit connection of its own (see ``read_rows``).
+_SESSION_STATE = (
+    select(LoginSession.user_id, LoginSession.ended_at, LoginSession.expires_at, User.session_version)
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.id == bindparam("session_id"), User.deleted_at.is_(None))
+)
+
+
+async def session_is_live(claims: AccessClaims) -> bool:
     """True while the token's session is open and unexpired and its account live at the token's credential
     version; answered from the cache when checked less than ``CHORUS_SESSION_CHECK_SECONDS`` ago."""
     seen = _seen.get((claims.session_id, claims.session_version))
     if seen is not None and time.monotonic() - seen.at < get_settings().session_check_seconds:
         return seen.live
-    row = (
-        await session.execute(
-            select(LoginSession.user_id, LoginSession.ended_at, LoginSession.expires_at, User.session_version)
-            .join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.id == claims.session_id, User.deleted_at.is_(None))
-        )
-    ).first()
+    rows = await read_rows(_SESSION_STATE, {"session_id": claims.session_id})
+    row = rows[0] if rows else None
     live = (
         row is not None
         and row.user_id == claims.user_id

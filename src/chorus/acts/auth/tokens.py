@@ -7,7 +7,9 @@ import hashlib
 import hmac
 import math
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,6 +20,12 @@ from chorus.models.base import utcnow
 
 ALGORITHM = "HS256"
 ACCESS = "access"
+# Verified claims are kept per token string: a token's claims and expiry never change once signed, so re-verifying
+# it each request buys nothing. An entry lives until the token expires or for a minute, whichever is first (the
+# minute only bounds how long a token nobody presents any more holds its slot); the oldest go first past the size,
+# so a flood of fresh tokens cannot grow the process (about 1 KiB an entry). Only tokens that verified are kept.
+VERIFIED_CACHE_SIZE = 4096
+VERIFIED_CACHE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,39 @@ def issue_access_token(claims: AccessClaims) -> tuple[str, int]:
     return jwt.encode(payload, settings.secret_key.get_secret_value(), algorithm=ALGORITHM), lifetime
 
 
+@dataclass(frozen=True)
+class _Verified:
+    claims: AccessClaims
+    until: float  # Unix time, never past the token's own expiry
+    secret: str  # the key it verified under: a token is not believed across a change of key
+
+
+_verified: OrderedDict[str, _Verified] = OrderedDict()
+
+
 def read_access_token(token: str) -> AccessClaims:
+    """The claims of a valid access token; a token verified in the last minute is answered from memory, never one
+    past its expiry."""
+    secret = get_settings().secret_key.get_secret_value()
+    now = time.time()
+    seen = _verified.get(token)
+    if seen is not None:
+        if now < seen.until and seen.secret == secret:
+            _verified.move_to_end(token)
+            return seen.claims
+        del _verified[token]
+    claims = _verify(token, secret)
+    _verified[token] = _Verified(claims, min(claims.expires_at, now + VERIFIED_CACHE_SECONDS), secret)
+    if len(_verified) > VERIFIED_CACHE_SIZE:
+        _verified.popitem(last=False)
+    return claims
+
+
+def _verify(token: str, secret: str) -> AccessClaims:
     try:
         payload = jwt.decode(
             token,
-            get_settings().secret_key.get_secret_value(),
+            secret,
             algorithms=[ALGORITHM],
             options={"require": ["sub", "sid", "ver", "typ", "exp", "iat"]},
         )

@@ -1,7 +1,8 @@
 """Act ``thread``: conversations with their participants, counters and read markers, event log and live stream.
 
-Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404) and ``my_thread``
-(its check, for a scene that needs it on some paths only); and what other acts need to change a thread's rows without
+Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am in, or answers 404), ``my_thread``
+(its check, for a scene that needs it on some paths only) and ``read_if_member`` (the same check folded into a
+read-only statement of another act's, one round trip); and what other acts need to change a thread's rows without
 writing them: ``post_new_message`` (a new message's numbers, event, read marker and the thread's activity in one
 statement, the membership check folded in; the message act hands in its INSERT), ``number_new_message``,
 ``move_read_marker``, ``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from chorus.acts.thread.counters import move_read_marker, number_new_message
     from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event, scrub_message_text
-    from chorus.acts.thread.membership import Membership, MyThread, my_thread
+    from chorus.acts.thread.membership import MemberRead, Membership, MyThread, my_thread, read_if_member
     from chorus.acts.thread.new_message import post_new_message
     from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REPLAYABLE",
     "IdempotencyKeyHeader",
+    "MemberRead",
     "Membership",
     "MyThread",
     "commit_and_announce",
@@ -37,6 +39,7 @@ __all__ = [
     "number_new_message",
     "post_new_message",
     "publish_event",
+    "read_if_member",
     "replay_or_take_key",
     "router",
     "scrub_message_text",
@@ -56,7 +59,7 @@ def __getattr__(name: str) -> Any:
         value.include_router(threads.router, prefix="/threads")
         value.include_router(participants.router, prefix="/threads")
         value.include_router(stream.router, prefix="/threads")
-    elif name in ("Membership", "MyThread", "my_thread"):
+    elif name in ("MemberRead", "Membership", "MyThread", "my_thread", "read_if_member"):
         from . import membership
 
         value = getattr(membership, name)

@@ -6,13 +6,15 @@ Someone who is not a participant gets 404, exactly as for a thread that does not
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, bindparam, select
 
-from chorus.acts.auth import CurrentSession, holder
+from chorus.acts.auth import CurrentSession, holder, stale_token
+from chorus.db import read_rows
 from chorus.models import Participant, Thread, User
 from chorus.web import DatabaseSession, Problem
 
@@ -69,3 +71,48 @@ async def still_in_thread(session: AsyncSession, *, thread_id: uuid.UUID, claims
         )
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class MemberRead:
+    """A read-only statement that answers its rows only to a participant of the thread, in the same round trip as
+    the check; built once by `read_if_member`."""
+
+    statement: Select[*tuple[Any, ...]]
+
+    async def rows(
+        self, claims: CurrentSession, thread_id: uuid.UUID, parameters: Mapping[str, Any]
+    ) -> Sequence[Row[Any]]:
+        """The page's rows (each also carries the check's three columns); 401 for a token whose account is gone or
+        outdated, 404 if the caller is not in the thread (or it does not exist), exactly as ``MyThread`` answers."""
+        found = await read_rows(self.statement, {"user_id": claims.user_id, "thread_id": thread_id, **parameters})
+        first = found[0] if found else None
+        if first is None or first.holder_deleted_at is not None or first.holder_version != claims.session_version:
+            raise stale_token()
+        if first.member_id is None:
+            raise thread_not_found()
+        return found if found[0][0] is not None else ()
+
+
+def read_if_member(
+    page: Select[*tuple[Any, ...]], order: Callable[[Subquery], Sequence[ColumnElement[Any]]] | None = None
+) -> MemberRead:
+    """``page`` (bound parameters ``thread_id`` and its own) behind the membership check, as one statement: the
+    caller's account, left-joined to their place in the thread, left-joined to the page when they have one. Its
+    rows keep ``page``'s order (``order`` maps it onto the page as a subquery; by default newest ``seq`` first)."""
+    rows = page.subquery("page")
+    outer_order = order(rows) if order is not None else (rows.c.seq.desc(),)
+    statement = (
+        select(
+            *rows.c,
+            Participant.user_id.label("member_id"),
+            User.deleted_at.label("holder_deleted_at"),
+            User.session_version.label("holder_version"),
+        )
+        .select_from(User)
+        .outerjoin(Participant, and_(Participant.thread_id == bindparam("thread_id"), Participant.user_id == User.id))
+        .outerjoin(rows, Participant.user_id.is_not(None))
+        .where(User.id == bindparam("user_id"))
+        .order_by(*outer_order)
+    )
+    return MemberRead(statement)

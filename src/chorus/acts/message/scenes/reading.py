@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Integer, bindparam, select
 
+from chorus.acts.auth import CurrentSession
 from chorus.acts.message.lookup import message_in_thread
-from chorus.acts.thread import MyThread, move_read_marker
+from chorus.acts.thread import MyThread, move_read_marker, read_if_member
 from chorus.models import Message
 from chorus.schema.message import MessageOut, ReadMarker, ReadState
-from chorus.schema.page import InvalidCursor, Page, decode_seq_cursor, encode_cursor
-from chorus.web import DatabaseSession, Problem, documented
+from chorus.schema.page import MAX_SEQ, InvalidCursor, Page, decode_seq_cursor, encode_cursor
+from chorus.web import DatabaseSession, Problem, documented, json_bytes_response
 
 router = APIRouter()
 
@@ -31,26 +32,52 @@ COLUMNS = (
 )
 
 
-@router.get("/messages", summary="Messages of a thread, newest first", responses=documented(401, 404, 422))
+# The page, newest first, before a sequence number (past the last one for the first page): one statement shape,
+# built once, whatever the request; ``read_if_member`` wraps it in the caller's membership check.
+_PAGE = read_if_member(
+    select(*COLUMNS)
+    .where(Message.thread_id == bindparam("thread_id"), Message.seq < bindparam("before"))
+    .order_by(Message.seq.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+@router.get(
+    "/messages",
+    response_model=Page[MessageOut],
+    summary="Messages of a thread, newest first",
+    responses=documented(401, 404, 422),
+)
 async def list_messages(
-    membership: MyThread,
-    session: DatabaseSession,
+    thread_id: uuid.UUID,
+    claims: CurrentSession,
     before: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> Page[MessageOut]:
-    query = (
-        select(*COLUMNS).where(Message.thread_id == membership.thread.id).order_by(Message.seq.desc()).limit(limit + 1)
-    )
-    if before is not None:
-        try:
-            before_seq = decode_seq_cursor(before)
-        except InvalidCursor:
-            raise Problem(422, "before: not a cursor this API handed out", "invalid_cursor") from None
-        query = query.where(Message.seq < before_seq)
-    rows = (await session.execute(query)).all()
+) -> Response:
+    try:
+        before_seq = MAX_SEQ if before is None else decode_seq_cursor(before)
+    except InvalidCursor:
+        raise Problem(422, "before: not a cursor this API handed out", "invalid_cursor") from None
+    rows = await _PAGE.rows(claims, thread_id, {"before": before_seq, "limit": limit + 1})
     page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
-    return Page[MessageOut](items=[MessageOut.model_validate(row) for row in page], next_cursor=next_cursor)
+    # The rows as `MessageOut` would write them (UUIDs and UTC times as pydantic writes them), unvalidated:
+    # they come from typed columns, and the response's shape is fixed.
+    body = {
+        "items": [
+            {
+                "id": row.id,
+                "thread_id": row.thread_id,
+                "author_id": row.author_id,
+                "body": row.body,
+                "created_at": row.created_at,
+                "edited_at": row.edited_at,
+                "deleted_at": row.deleted_at,
+            }
+            for row in page
+        ],
+        "next_cursor": encode_cursor(page[-1].seq) if len(rows) > limit else None,
+    }
+    return json_bytes_response(body)
 
 
 @router.post(

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, true, tuple_
 
-from chorus.acts.auth import CurrentUser
+from chorus.acts.auth import CurrentSession, CurrentUser, stale_token
 from chorus.acts.thread.membership import MyThread
 from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
+from chorus.db import read_rows
 from chorus.models import Message, Participant, Thread, User, utcnow, uuid7
 from chorus.schema.page import InvalidCursor, Page, decode_moment_cursor, encode_cursor
-from chorus.schema.thread import MessagePreview, ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
-from chorus.web import DatabaseSession, Problem, documented, rate_limited
+from chorus.schema.thread import ParticipantOut, ThreadCreate, ThreadDetail, ThreadRename, ThreadSummary
+from chorus.web import DatabaseSession, Problem, documented, json_bytes_response, rate_limited
 
 router = APIRouter()
 
@@ -98,58 +99,96 @@ async def create_thread(
     return detail
 
 
-@router.get("", summary="My threads, most recent activity first", responses=documented(401, 422))
-async def list_my_threads(
-    user: CurrentUser,
-    session: DatabaseSession,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Page[ThreadSummary]:
-    # The page of my threads first; only its rows are joined to their last message for the preview.
+def _my_threads(*, after_cursor: bool) -> Select[Any]:
+    """A page of my threads with the account's own state, in one statement built once (two shapes: the first page,
+    and one after a cursor), so compiled once: the account left-joined to the page, so a stale token is told apart
+    from an empty list. The page of my threads is found first; only its rows are joined to their last message."""
     mine = (
         select(Thread.id, Participant.read_seq)
         .join(Participant, Participant.thread_id == Thread.id)
-        .where(Participant.user_id == user.id)
+        .where(Participant.user_id == bindparam("user_id"))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-        .limit(limit + 1)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if cursor is not None:
-        try:
-            after = decode_moment_cursor(cursor)
-        except InvalidCursor:
-            raise Problem(422, "cursor: not a cursor this API handed out", "invalid_cursor") from None
-        mine = mine.where(tuple_(Thread.last_activity_at, Thread.id) < after)
+    if after_cursor:
+        after = (
+            bindparam("after_at", type_=Thread.last_activity_at.type),
+            bindparam("after_id", type_=Thread.id.type),
+        )
+        mine = mine.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(*after))
     page = mine.subquery()
-    query = (
+    listed = (
         select(
-            Thread,
-            page.c.read_seq,
-            Message.id,
+            Thread.id,
+            Thread.title,
+            Thread.owner_id,
+            Thread.last_activity_at,
+            (Thread.last_seq - page.c.read_seq).label("unread_count"),
+            Message.id.label("message_id"),
             Message.author_id,
-            func.substr(Message.body, 1, PREVIEW_CHARS),
+            func.substr(Message.body, 1, PREVIEW_CHARS).label("preview"),
             Message.created_at,
         )
         .join(page, page.c.id == Thread.id)
         .outerjoin(Message, Message.id == Thread.last_message_id)
-        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+    ).subquery("listed")
+    return (
+        select(*listed.c, User.deleted_at.label("holder_deleted_at"), User.session_version.label("holder_version"))
+        .select_from(User)
+        .outerjoin(listed, true())
+        .where(User.id == bindparam("user_id"))
+        .order_by(listed.c.last_activity_at.desc(), listed.c.id.desc())
     )
-    rows = (await session.execute(query)).all()
+
+
+_FIRST_PAGE = _my_threads(after_cursor=False)
+_NEXT_PAGE = _my_threads(after_cursor=True)
+
+
+@router.get(
+    "",
+    response_model=Page[ThreadSummary],
+    summary="My threads, most recent activity first",
+    responses=documented(401, 422),
+)
+async def list_my_threads(
+    claims: CurrentSession,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Response:
+    parameters: dict[str, Any] = {"user_id": claims.user_id, "limit": limit + 1}
+    if cursor is not None:
+        try:
+            parameters["after_at"], parameters["after_id"] = decode_moment_cursor(cursor)
+        except InvalidCursor:
+            raise Problem(422, "cursor: not a cursor this API handed out", "invalid_cursor") from None
+    rows = await read_rows(_FIRST_PAGE if cursor is None else _NEXT_PAGE, parameters)
+    first = rows[0] if rows else None
+    if first is None or first.holder_deleted_at is not None or first.holder_version != claims.session_version:
+        raise stale_token()  # as ``CurrentUser`` answers
+    if first.id is None:
+        rows = []
+    # The rows as `ThreadSummary` would write them (UUIDs and UTC times as pydantic writes them), unvalidated:
+    # they come from typed columns, and the response's shape is fixed.
     items = [
-        ThreadSummary(
-            id=thread.id,
-            title=thread.title,
-            owner_id=thread.owner_id,
-            last_activity_at=thread.last_activity_at,
-            unread_count=thread.last_seq - read_seq,
-            last_message=None
-            if message_id is None
-            else MessagePreview(id=message_id, author_id=author_id, body=preview, created_at=created_at),
-        )
-        for thread, read_seq, message_id, author_id, preview, created_at in rows[:limit]
+        {
+            "id": row.id,
+            "title": row.title,
+            "owner_id": row.owner_id,
+            "last_activity_at": row.last_activity_at,
+            "unread_count": row.unread_count,
+            "last_message": None
+            if row.message_id is None
+            else {"id": row.message_id, "author_id": row.author_id, "body": row.preview, "created_at": row.created_at},
+        }
+        for row in rows[:limit]
     ]
-    last = items[-1] if len(rows) > limit else None
-    next_cursor = encode_cursor(last.last_activity_at.isoformat(), str(last.id)) if last else None
-    return Page[ThreadSummary](items=items, next_cursor=next_cursor)
+    last = rows[limit - 1] if len(rows) > limit else None
+    body = {
+        "items": items,
+        "next_cursor": encode_cursor(last.last_activity_at.isoformat(), str(last.id)) if last else None,
+    }
+    return json_bytes_response(body)
 
 
 @router.get("/{thread_id}", summary="A thread I am in, with its participants", responses=documented(401, 404, 422))
