@@ -3,21 +3,26 @@
 A sweep (every minute) finds participants whose oldest unread, not yet mailed message is older than
 ``CHORUS_DIGEST_DELAY_MINUTES`` and queues one digest each, covering everything unread up to now.
 
-Sending is three steps, and only the mail itself is outside a transaction: the digest is claimed under (thread,
-recipient, last message covered) in a short transaction committed before the mail goes out, so no row stays locked
-while the mail server is slow (the recipient's own post, which moves their read marker, never waits for it); then
-the mail is sent; then a second short transaction records it sent. A redelivered task or a second sweep that finds
-the digest sent, failed, or claimed by a run that may still be sending, sends nothing. A claim older than the task
-time limit was left by a worker that died mid-send: a later run takes it over and sends (the first mail may have
-left already: at least once, and never again once the record says sent). A passing outage during the send gives
-the claim back, so the task's retry claims it again at once.
+Digests go in batches of ``DIGEST_BATCH``, one task each, and each step of a batch is one statement for all of
+its digests, so a digest costs a share of a few round trips instead of a dozen of its own. Sending is three steps,
+and only the mails are outside a transaction: the batch is claimed under (thread, recipient, last message covered)
+and its mails recorded with their Message-IDs in one short transaction committed before anything goes out, so no
+row stays locked while the mail server is slow (the recipient's own post, which moves their read marker, never
+waits for it; a participant row another run holds at that moment is skipped, and its digest left to a later
+sweep); then the mails are sent, on one SMTP connection; then a second short transaction records the batch's
+outcome. A redelivered task or a second sweep that finds a digest sent, failed, or claimed by a run that may still
+be sending, sends nothing for it. A claim older than the task time limit was left by a worker that died mid-send: a
+later run takes it over and sends (the first mail may have left already: at least once, with the same Message-ID,
+and never again once the record says sent). A passing outage during the send gives back the claims of the mails
+not sent, records the ones that left, and retries the batch, which then sends only what did not leave.
 
 A digest that fails on its data (anything but a passing outage of the mail server, the disk or the database) fails
-once: its record is marked failed with the reason and the participant counts as notified, so no sweep queues it
-again. Outages are retried with backoff. A recipient's digests count against CHORUS_MAILS_PER_ADDRESS_PER_HOUR (with the
-auth mails): over it the digest waits, unrecorded, and a later sweep sends one covering everything, once the hour
-allows. Names and titles are flattened to one visible line before they go into a
-mail, so rows stored before single-line fields were enforced cannot break a header.
+alone, once: the rest of its batch goes, its record is marked failed with the reason and the participant counts as
+notified, so no sweep queues it again (a batch failing as a whole on anything but an outage is tried again one
+digest at a time, so that the digest at fault is found). Outages are retried with backoff. A recipient's digests
+count against CHORUS_MAILS_PER_ADDRESS_PER_HOUR (with the auth mails): over it the digest waits, unrecorded, and a
+later sweep sends one covering everything, once the hour allows. Names and titles are flattened to one visible line
+before they go into a mail, so rows stored before single-line fields were enforced cannot break a header.
 """
 
 from __future__ import annotations
@@ -158,7 +163,8 @@ def _keys(digests: list[list[Any]]) -> list[DigestKey]:
 
 
 def _owed(session: Session, keys: list[DigestKey], abandoned_before: datetime) -> list[Owed]:
-    """The digests still owed (not read or mailed meanwhile, no earlier digest of theirs in flight), their
+    """The digests still owed (not read or mailed meanwhile, no digest to the same person of the same thread in
+    flight: neither this one, sent by another run, nor an earlier one, which would mail the same messages), their
     participants locked until the claim commits, in one statement. A participant another run holds is skipped (SKIP
     LOCKED): its digest is left to that run or to a later sweep. SQLite takes no row locks; there a second claim of
     one digest loses on its primary key."""
@@ -168,7 +174,6 @@ def _owed(session: Session, keys: list[DigestKey], abandoned_before: datetime) -
         .where(
             Digest.thread_id == Participant.thread_id,
             Digest.user_id == Participant.user_id,
-            tuple_(Digest.thread_id, Digest.user_id, Digest.upto_seq).not_in(keys),
             Digest.sent_at.is_(None),
             Digest.failed_at.is_(None),
             Digest.claimed_at >= abandoned_before,
