@@ -7,6 +7,7 @@ import logging
 import threading
 import uuid
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -65,11 +66,11 @@ def test_a_digest_failing_on_its_data_fails_once_is_recorded_and_never_queued_ag
     _age_messages()
     calls: list[str] = []
 
-    def refuse(mail: mailer.Mail, *, key: str) -> None:
+    def refuse(_transport: mailer.Transport, _message: EmailMessage, key: str) -> None:
         calls.append(key)
         raise ValueError("Header values may not contain linefeed or carriage return characters")
 
-    monkeypatch.setattr(mailer, "deliver", refuse)
+    monkeypatch.setattr(mailer.Transport, "send", refuse)
     with caplog.at_level(logging.ERROR, logger="chorus.acts.message.tasks.digest"):
         assert send_digest.apply((thread["id"], str(bob.id), 1)).get() is False
     assert len(calls) == 1, "not retried"
@@ -94,11 +95,11 @@ def test_a_new_message_after_a_failed_digest_gets_a_digest_of_its_own(
     post(client, ada, thread["id"], "first")
     _age_messages()
 
-    def refuse(mail: mailer.Mail, *, key: str) -> None:
+    def refuse(_transport: mailer.Transport, _message: EmailMessage, key: str) -> None:
         raise ValueError("bad data")
 
     with monkeypatch.context() as patch:
-        patch.setattr(mailer, "deliver", refuse)
+        patch.setattr(mailer.Transport, "send", refuse)
         assert send_digest.apply((thread["id"], str(bob.id), 1)).get() is False
 
     post(client, ada, thread["id"], "second")
@@ -115,17 +116,17 @@ def test_a_mail_server_outage_is_retried_until_the_digest_is_sent(
     thread = start_thread(client, ada, bob, title="Lunch")
     post(client, ada, thread["id"], "Noon?")
     _age_messages()
-    real_deliver, lock = mailer.deliver, threading.Lock()
+    real_send, lock = mailer.Transport.send, threading.Lock()
     attempts: list[str] = []
 
-    def flaky(mail: mailer.Mail, *, key: str) -> None:
+    def flaky(transport: mailer.Transport, message: EmailMessage, key: str) -> None:
         with lock:
             attempts.append(key)
             if len(attempts) == 1:
                 raise ConnectionRefusedError("the mail server is restarting")
-        real_deliver(mail, key=key)
+        real_send(transport, message, key)
 
-    monkeypatch.setattr(mailer, "deliver", flaky)
+    monkeypatch.setattr(mailer.Transport, "send", flaky)
     assert send_unread_digests() == 1
     mailbox.wait_for(bob.email, "1 unread in Lunch")
     wait_until_recorded(1)

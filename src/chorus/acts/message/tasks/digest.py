@@ -3,35 +3,41 @@
 A sweep (every minute) finds participants whose oldest unread, not yet mailed message is older than
 ``CHORUS_DIGEST_DELAY_MINUTES`` and queues one digest each, covering everything unread up to now.
 
-Sending is three steps, and only the mail itself is outside a transaction: the digest is claimed under (thread,
-recipient, last message covered) in a short transaction committed before the mail goes out, so no row stays locked
-while the mail server is slow (the recipient's own post, which moves their read marker, never waits for it); then
-the mail is sent; then a second short transaction records it sent. A redelivered task or a second sweep that finds
-the digest sent, failed, or claimed by a run that may still be sending, sends nothing. A claim older than the task
-time limit was left by a worker that died mid-send: a later run takes it over and sends (the first mail may have
-left already: at least once, and never again once the record says sent). A passing outage during the send gives
-the claim back, so the task's retry claims it again at once.
+Digests go in batches of ``DIGEST_BATCH``, one task each, and each step of a batch is one statement for all of
+its digests, so a digest costs a share of a few round trips instead of a dozen of its own. Sending is three steps,
+and only the mails are outside a transaction: the batch is claimed under (thread, recipient, last message covered)
+and its mails recorded with their Message-IDs in one short transaction committed before anything goes out, so no
+row stays locked while the mail server is slow (the recipient's own post, which moves their read marker, never
+waits for it; a participant row another run holds at that moment is skipped, and its digest left to a later
+sweep); then the mails are sent, on one SMTP connection; then a second short transaction records the batch's
+outcome. A redelivered task or a second sweep that finds a digest sent, failed, or claimed by a run that may still
+be sending, sends nothing for it. A claim older than the task time limit was left by a worker that died mid-send: a
+later run takes it over and sends (the first mail may have left already: at least once, with the same Message-ID,
+and never again once the record says sent). A passing outage during the send gives back the claims of the mails
+not sent, records the ones that left, and retries the batch, which then sends only what did not leave.
 
 A digest that fails on its data (anything but a passing outage of the mail server, the disk or the database) fails
-once: its record is marked failed with the reason and the participant counts as notified, so no sweep queues it
-again. Outages are retried with backoff. A recipient's digests count against CHORUS_MAILS_PER_ADDRESS_PER_HOUR (with the
-auth mails): over it the digest waits, unrecorded, and a later sweep sends one covering everything, once the hour
-allows. Names and titles are flattened to one visible line before they go into a
-mail, so rows stored before single-line fields were enforced cannot break a header.
+alone, once: the rest of its batch goes, its record is marked failed with the reason and the participant counts as
+notified, so no sweep queues it again (a batch failing as a whole on anything but an outage is tried again one
+digest at a time, so that the digest at fault is found). Outages are retried with backoff. A recipient's digests
+count against CHORUS_MAILS_PER_ADDRESS_PER_HOUR (with the auth mails): over it the digest waits, unrecorded, and a
+later sweep sends one covering everything, once the hour allows. Names and titles are flattened to one visible line
+before they go into a mail, so rows stored before single-line fields were enforced cannot break a header.
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, case, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select, tuple_, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chorus.adapters.outbox import queue_task
@@ -47,6 +53,8 @@ if TYPE_CHECKING:
 MESSAGES_IN_DIGEST = 20
 EXCERPT_CHARS = 300
 SWEEP_BATCH = 1000
+# Digests per task: each step of a batch (claim, record the mails, record them sent) is one statement for all.
+DIGEST_BATCH = 50
 FAILURE_CHARS = 500
 # What a claim's age is measured against when the Celery app sets no time limit, and the clocks' margin.
 DEFAULT_TIME_LIMIT = 300
@@ -70,7 +78,8 @@ def _flatten(ch: str) -> str:
 
 @app.task(name="message.send_unread_digests")
 def send_unread_digests() -> int:
-    """Queue a digest for each participant with unread messages older than the delay; how many were queued."""
+    """Queue a digest for each participant with unread messages older than the delay, in batches of
+    ``DIGEST_BATCH`` per task; how many digests were queued."""
     cutoff = utcnow() - timedelta(minutes=get_settings().digest_delay_minutes)
     covered = case(
         (Participant.read_seq > Participant.notified_seq, Participant.read_seq), else_=Participant.notified_seq
@@ -93,18 +102,45 @@ def send_unread_digests() -> int:
             )
             .limit(SWEEP_BATCH)
         ).all()
-        for thread_id, user_id, upto_seq in due:
-            queue_task(session, send_digest, str(thread_id), str(user_id), upto_seq)
+        for first in range(0, len(due), DIGEST_BATCH):
+            batch = [
+                [str(thread_id), str(user_id), upto_seq]
+                for thread_id, user_id, upto_seq in due[first : first + DIGEST_BATCH]
+            ]
+            queue_task(session, send_digests, batch)
         session.commit()
     return len(due)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A digest this run has claimed (committed, so it holds no lock) and the mail it sends."""
+DigestKey = tuple[uuid.UUID, uuid.UUID, int]
+
+
+@dataclass
+class Owed:
+    """A digest of the batch that is owed, with what its mail needs; ``mail`` once composed."""
+
+    key: DigestKey
+    since: int
+    title: str
+    email: str
+    name: str
+    mail: Mail | None = None
+
+    @property
+    def mail_key(self) -> str:
+        thread_id, user_id, upto_seq = self.key
+        return f"digest-{thread_id}-{user_id}-{upto_seq}"
+
+
+@dataclass
+class Outcome:
+    """What became of a batch's claimed digests, recorded in one short transaction after the mails went out."""
 
     claimed_at: datetime
-    mail: Mail
+    sent: list[Owed] = field(default_factory=list)
+    failed: dict[DigestKey, str] = field(default_factory=dict)
+    released: list[DigestKey] = field(default_factory=list)
+    outage: BaseException | None = None
 
 
 def claims_abandoned_before(now: datetime) -> datetime:
@@ -113,89 +149,132 @@ def claims_abandoned_before(now: datetime) -> datetime:
     return now - timedelta(seconds=app.conf.task_time_limit or DEFAULT_TIME_LIMIT) - CLOCK_SKEW
 
 
-def _owed(session: Session, thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> Participant | None:
-    """The participant, locked until the session's (short) transaction ends, if the digest is still owed: not
-    mailed, and not read meanwhile. On PostgreSQL, runs for one recipient queue here, each seeing what the one
-    before it committed; SQLite takes no row locks, and a second claim of one digest fails on its primary key."""
-    participant = session.get(Participant, (thread_id, user_id), with_for_update=True)
-    if participant is None or participant.read_seq >= upto_seq or participant.notified_seq >= upto_seq:
-        return None
-    return participant
+def _keys(digests: list[list[Any]]) -> list[DigestKey]:
+    """The batch's digests, one per thread and recipient (a second for the same two would wait for the first)."""
+    keys: dict[tuple[uuid.UUID, uuid.UUID], DigestKey] = {}
+    for thread_id, user_id, upto_seq in digests:
+        try:
+            key = (uuid.UUID(thread_id), uuid.UUID(user_id), int(upto_seq))
+        except (TypeError, ValueError):
+            logger.error("digest with malformed ids %r, %r: dropped", thread_id, user_id)
+            continue
+        keys.setdefault(key[:2], key)
+    return list(keys.values())
 
 
-def _claim(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> Claim | None:
-    """Claim the digest and compose its mail in one short transaction, committed before anything is sent; None
-    when it is not owed, sent or failed already, being sent by another run, or over the recipient's mail cap."""
-    from chorus.adapters.rate_limits import hit_in_transaction, mails_per_hour
-
-    now = utcnow()
-    abandoned_before = claims_abandoned_before(now)
-    with task_session() as session:
-        participant = _owed(session, thread_id, user_id, upto_seq)
-        if participant is None:
-            return None
-        digest = session.get(Digest, (thread_id, user_id, upto_seq))
-        if digest is None:
-            session.add(Digest(thread_id=thread_id, user_id=user_id, upto_seq=upto_seq, claimed_at=now))
-            try:
-                session.flush()
-            except IntegrityError:
-                return None  # claimed by another run meanwhile (possible where rows are not locked: SQLite)
-        elif digest.sent_at is not None or digest.failed_at is not None:
-            return None
-        elif digest.claimed_at is not None and digest.claimed_at >= abandoned_before:
-            return None  # another run is sending it
-        else:
-            digest.claimed_at = now  # released after an outage, or abandoned by a run that died
-        # A digest of this thread for this recipient up to another message, in flight: this one waits for it
-        # (a later sweep queues what is left), so the two never mail the same messages.
-        in_flight = session.scalar(
-            select(Digest.upto_seq)
-            .where(
-                Digest.thread_id == thread_id,
-                Digest.user_id == user_id,
-                Digest.upto_seq != upto_seq,
-                Digest.sent_at.is_(None),
-                Digest.failed_at.is_(None),
-                Digest.claimed_at >= abandoned_before,
-            )
-            .limit(1)
+def _owed(session: Session, keys: list[DigestKey], abandoned_before: datetime) -> list[Owed]:
+    """The digests still owed (not read or mailed meanwhile, no digest to the same person of the same thread in
+    flight: neither this one, sent by another run, nor an earlier one, which would mail the same messages), their
+    participants locked until the claim commits, in one statement. A participant another run holds is skipped (SKIP
+    LOCKED): its digest is left to that run or to a later sweep. SQLite takes no row locks; there a second claim of
+    one digest loses on its primary key."""
+    pairs = [key[:2] for key in keys]
+    in_flight = (
+        select(Digest.upto_seq)
+        .where(
+            Digest.thread_id == Participant.thread_id,
+            Digest.user_id == Participant.user_id,
+            Digest.sent_at.is_(None),
+            Digest.failed_at.is_(None),
+            Digest.claimed_at >= abandoned_before,
         )
-        if in_flight is not None:
-            return None
-        mail = _compose(session, participant, upto_seq)
-        if not hit_in_transaction(session.connection(), mails_per_hour(), "mail", mail.to):
-            return None  # not owed yet, only postponed: rolled back, and a later sweep queues it again
-        session.commit()
-    return Claim(claimed_at=now, mail=mail)
+        .exists()
+    )
+    rows = session.execute(
+        select(
+            Participant.thread_id,
+            Participant.user_id,
+            Participant.read_seq,
+            Participant.notified_seq,
+            Thread.title,
+            User.email,
+            User.display_name,
+        )
+        .join(Thread, Thread.id == Participant.thread_id)
+        .join(User, User.id == Participant.user_id)
+        .where(tuple_(Participant.thread_id, Participant.user_id).in_(pairs), ~in_flight)
+        .with_for_update(of=Participant, skip_locked=True)
+    ).all()
+    upto = {key[:2]: key[2] for key in keys}
+    return [
+        Owed((thread_id, user_id, upto[thread_id, user_id]), max(read_seq, notified_seq), title, email, name)
+        for thread_id, user_id, read_seq, notified_seq, title, email, name in rows
+        if max(read_seq, notified_seq) < upto[thread_id, user_id]
+    ]
 
 
-def _compose(session: Session, participant: Participant, upto_seq: int) -> Mail:
-    """The digest's mail: what the participant has neither read nor been mailed, up to ``upto_seq``."""
-    from chorus.adapters.mailer import Mail
+def _claim(session: Session, owed: list[Owed], now: datetime, abandoned_before: datetime) -> set[DigestKey]:
+    """Claim the batch in one statement: a new digest is recorded claimed; one released after an outage or
+    abandoned by a run that died is taken over; one sent, failed or being sent by another run is left alone."""
+    if not owed:
+        return set()
+    rows = _insert_digests(session).values(
+        [
+            {"thread_id": t, "user_id": u, "upto_seq": s, "created_at": now, "claimed_at": now}
+            for t, u, s in (item.key for item in owed)
+        ]
+    )
+    claim = rows.on_conflict_do_update(
+        index_elements=[Digest.thread_id, Digest.user_id, Digest.upto_seq],
+        set_={"claimed_at": rows.excluded.claimed_at},
+        where=and_(
+            Digest.sent_at.is_(None),
+            Digest.failed_at.is_(None),
+            or_(Digest.claimed_at.is_(None), Digest.claimed_at < abandoned_before),
+        ),
+    ).returning(Digest.thread_id, Digest.user_id, Digest.upto_seq)
+    return {(t, u, s) for t, u, s in session.execute(claim)}
 
-    thread_id, since = participant.thread_id, max(participant.read_seq, participant.notified_seq)
-    thread = session.get_one(Thread, thread_id)
-    recipient = session.get_one(User, participant.user_id)
-    unread = session.execute(
-        select(Message.body, User.display_name)
+
+def _insert_digests(session: Session) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, in the session's dialect."""
+    dialect = session.connection().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Digest)
+
+
+def _unread(session: Session, owed: list[Owed]) -> dict[DigestKey, list[tuple[str | None, str | None]]]:
+    """Each digest's newest unread messages (body, author), oldest first: one statement of one indexed, limited
+    read per digest."""
+    if not owed:
+        return {}
+    parts = [
+        select(
+            literal(index).label("digest"),
+            Message.seq,
+            Message.body,
+            User.display_name,
+        )
         .outerjoin(User, User.id == Message.author_id)
         .where(
-            Message.thread_id == thread_id,
-            Message.seq > since,
-            Message.seq <= upto_seq,
+            Message.thread_id == item.key[0],
+            Message.seq > item.since,
+            Message.seq <= item.key[2],
             Message.deleted_at.is_(None),
         )
         .order_by(Message.seq.desc())
         .limit(MESSAGES_IN_DIGEST)
-    ).all()
-    count = upto_seq - since
-    title, name = one_line(thread.title), one_line(recipient.display_name)
-    lines = [f"{one_line(author or 'Someone')}: {(body or '')[:EXCERPT_CHARS]}" for body, author in reversed(unread)]
+        .subquery()
+        .select()
+        for index, item in enumerate(owed)
+    ]
+    unread: dict[DigestKey, list[tuple[str | None, str | None]]] = {item.key: [] for item in owed}
+    for index, _seq, body, author in sorted(session.execute(union_all(*parts)).all(), key=lambda row: row[:2]):
+        unread[owed[index].key].append((body, author))
+    return unread
+
+
+def _compose(item: Owed, unread: list[tuple[str | None, str | None]]) -> Mail:
+    """The digest's mail: what the participant has neither read nor been mailed, up to the digest's message."""
+    from chorus.adapters.mailer import Mail
+
+    thread_id, _, upto_seq = item.key
+    count = upto_seq - item.since
+    title, name = one_line(item.title), one_line(item.name)
+    lines = [f"{one_line(author or 'Someone')}: {(body or '')[:EXCERPT_CHARS]}" for body, author in unread]
     intro = f"{count} unread message{'s' if count != 1 else ''} in “{title}”:"
     link = f"{get_settings().public_url}/threads/{thread_id}"
     return Mail(
-        to=recipient.email,
+        to=item.email,
         subject=f"{count} unread in {title}",
         text=f"Hello {name},\n\n{intro}\n\n" + "\n".join(lines) + f"\n\nRead them: {link}\n",
         html=f"<p>Hello {escape(name)},</p><p>{escape(intro)}</p><ul>"
@@ -204,105 +283,179 @@ def _compose(session: Session, participant: Participant, upto_seq: int) -> Mail:
     )
 
 
-def _release(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int, claimed_at: datetime) -> None:
-    """Give back a claim whose mail a passing outage stopped, so the task's retry claims it again at once; if the
-    database is out too, the claim is taken over once abandoned."""
-    try:
-        with task_session() as session:
+def _failure(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:FAILURE_CHARS]
+
+
+def _claim_batch(keys: list[DigestKey], outcome: Outcome) -> tuple[list[Owed], dict[str, str | None]]:
+    """Claim the batch and compose its mails in one short transaction, committed before anything is sent: the
+    digests to send, and each mail's Message-ID (None: it left already, in a run that died before recording it).
+    A digest over its recipient's mail cap is left unclaimed (a later sweep queues it once the hour allows); one
+    that cannot be composed from its data is recorded failed with the batch's outcome."""
+    from chorus.adapters.mailer import record_deliveries
+    from chorus.adapters.rate_limits import hit_in_transaction, mails_per_hour
+
+    abandoned_before = claims_abandoned_before(outcome.claimed_at)
+    with task_session() as session:
+        owed = _owed(session, keys, abandoned_before)
+        cap = mails_per_hour()
+        owed = [item for item in owed if hit_in_transaction(session.connection(), cap, "mail", item.email)]
+        claimed = _claim(session, owed, outcome.claimed_at, abandoned_before)
+        owed = [item for item in owed if item.key in claimed]
+        unread = _unread(session, owed)
+        for item in owed:
+            try:
+                item.mail = _compose(item, unread[item.key])
+            except Exception as error:  # about this digest's data: it fails alone
+                logger.exception("digest %s failed on its data: recorded, not retried", item.mail_key)
+                outcome.failed[item.key] = _failure(error)
+        owed = [item for item in owed if item.mail is not None]
+        message_ids = record_deliveries(session.connection(), [item.mail_key for item in owed])
+        session.commit()
+    return owed, message_ids
+
+
+def _send(owed: list[Owed], message_ids: dict[str, str | None], outcome: Outcome) -> None:
+    """Send outside any transaction, on one connection. A mail failing on its data fails alone; a passing outage
+    gives its claim back (and, when the connection itself is gone, the claims of the mails not sent yet)."""
+    from chorus.adapters import mailer
+
+    with mailer.Transport() as transport:
+        for position, item in enumerate(owed):
+            message_id = message_ids.get(item.mail_key)
+            if message_id is None:
+                outcome.sent.append(item)  # it left in an earlier run: only its record is missing
+                continue
+            try:
+                assert item.mail is not None
+                transport.send(mailer.compose(item.mail, message_id=message_id), item.mail_key)
+            except Exception as error:
+                if not is_transient(error):
+                    logger.exception("digest %s failed on its data: recorded, not retried", item.mail_key)
+                    outcome.failed[item.key] = _failure(error)
+                    continue
+                outcome.outage = outcome.outage or error
+                if isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                    outcome.released.append(item.key)  # the server said "later" to this one; the connection holds
+                    continue
+                outcome.released += [rest.key for rest in owed[position:]]
+                return
+            outcome.sent.append(item)
+
+
+def _record(outcome: Outcome) -> None:
+    """Record the batch's outcome in one short transaction: sent and failed digests, their participants notified up
+    to them (so no sweep queues them again), the mails delivered, the claims an outage stopped given back (so the
+    task's retry claims them again at once)."""
+    from chorus.adapters.mailer import record_delivered
+
+    sent = [item.key for item in outcome.sent]
+    notified = sent + list(outcome.failed)
+    if not notified and not outcome.released:
+        return
+    now = utcnow()
+    with task_session() as session:
+        if sent:
             session.execute(
                 update(Digest)
-                .where(*_digest_is(thread_id, user_id, upto_seq), Digest.claimed_at == claimed_at)
+                .where(_digest_in(sent), Digest.sent_at.is_(None), Digest.failed_at.is_(None))
+                .values(sent_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            record_delivered(session.connection(), [item.mail_key for item in outcome.sent])
+        for (thread_id, user_id, upto_seq), reason in outcome.failed.items():  # rare: one statement each
+            failed = _insert_digests(session).values(
+                thread_id=thread_id, user_id=user_id, upto_seq=upto_seq, created_at=now, failed_at=now, failure=reason
+            )
+            session.execute(
+                failed.on_conflict_do_update(
+                    index_elements=[Digest.thread_id, Digest.user_id, Digest.upto_seq],
+                    set_={"failed_at": now, "failure": reason},
+                    where=and_(Digest.sent_at.is_(None), Digest.failed_at.is_(None)),
+                )
+            )
+        if notified:
+            upto = case(
+                *((and_(Participant.thread_id == t, Participant.user_id == u), s) for t, u, s in notified),
+                else_=Participant.notified_seq,
+            )
+            session.execute(
+                update(Participant)
+                .where(
+                    or_(
+                        *(
+                            and_(Participant.thread_id == t, Participant.user_id == u, Participant.notified_seq < s)
+                            for t, u, s in notified
+                        )
+                    )
+                )
+                .values(notified_seq=upto)
+                .execution_options(synchronize_session=False)
+            )
+        if outcome.released:
+            session.execute(
+                update(Digest)
+                .where(_digest_in(outcome.released), Digest.claimed_at == outcome.claimed_at)
                 .values(claimed_at=None)
                 .execution_options(synchronize_session=False)
             )
-            session.commit()
-    except Exception as error:
-        if not is_transient(error):
-            raise
-        logger.warning(
-            "could not release the claim on digest of thread %s for %s up to %d", thread_id, user_id, upto_seq
-        )
-
-
-def _mark_sent(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> None:
-    """Record the digest sent and the participant notified up to it: a short transaction after the mail left."""
-    with task_session() as session:
-        session.execute(
-            update(Digest)
-            .where(*_digest_is(thread_id, user_id, upto_seq), Digest.sent_at.is_(None), Digest.failed_at.is_(None))
-            .values(sent_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(Participant)
-            .where(
-                Participant.thread_id == thread_id,
-                Participant.user_id == user_id,
-                Participant.notified_seq < upto_seq,
-            )
-            .values(notified_seq=upto_seq)
-            .execution_options(synchronize_session=False)
-        )
         session.commit()
 
 
-def _digest_is(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> tuple[ColumnElement[bool], ...]:
-    return Digest.thread_id == thread_id, Digest.user_id == user_id, Digest.upto_seq == upto_seq
+def _digest_in(keys: list[DigestKey]) -> ColumnElement[bool]:
+    return tuple_(Digest.thread_id, Digest.user_id, Digest.upto_seq).in_(keys)
+
+
+def _mail_batch(keys: list[DigestKey]) -> int:
+    """Claim (committed), send outside any transaction, then record the outcome: no row is locked while SMTP talks.
+    A passing outage is raised after the outcome is recorded, so the retry sends only what did not leave."""
+    outcome = Outcome(claimed_at=utcnow())
+    owed, message_ids = _claim_batch(keys, outcome)
+    try:
+        _send(owed, message_ids, outcome)
+    finally:
+        try:
+            _record(outcome)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            logger.warning("could not record the outcome of %d digest(s); their claims lapse", len(owed))
+            if outcome.outage is None:
+                raise
+    if outcome.outage is not None:
+        raise outcome.outage
+    return len(outcome.sent)
+
+
+@app.task(name="message.send_digests")
+def send_digests(digests: list[list[Any]]) -> int:
+    """Mail a batch of digests ([thread id, recipient id, up to message]); how many were sent now. A passing
+    outage retries the batch (what was sent is recorded and not sent again); a digest failing on its data is
+    recorded failed alone. A failure of the batch as a whole that is no outage is retried one digest at a time,
+    so the digest at fault fails alone and the others go."""
+    keys = _keys(digests)
+    try:
+        return _mail_batch(keys)
+    except Exception as error:
+        if is_transient(error) or len(keys) == 1:
+            raise
+        logger.exception("a batch of %d digests failed: trying them one at a time", len(keys))
+    return sum(_mail_alone(key) for key in keys)
+
+
+def _mail_alone(key: DigestKey) -> int:
+    try:
+        return _mail_batch([key])
+    except Exception as error:
+        if is_transient(error):
+            raise
+        logger.exception("digest of thread %s for %s up to %d failed on its data: recorded, not retried", *key)
+        _record(Outcome(claimed_at=utcnow(), failed={key: _failure(error)}))
+        return 0
 
 
 @app.task(name="message.send_digest")
 def send_digest(thread_id: str, user_id: str, upto_seq: int) -> bool:
-    """Mail one digest; False when it was not owed (already sent, read in the meantime, or failed on its data)."""
-    try:
-        thread_uuid, user_uuid = uuid.UUID(thread_id), uuid.UUID(user_id)
-    except ValueError:
-        logger.error("digest task with malformed ids %r, %r: dropped", thread_id, user_id)
-        return False
-    try:
-        return _mail_digest(thread_uuid, user_uuid, upto_seq)
-    except Exception as error:
-        if is_transient(error):
-            raise  # retried with backoff (ChorusTask); the next sweep queues it again if the retries run out
-        logger.exception(
-            "digest of thread %s for %s up to %d failed on its data: recorded, not retried",
-            thread_id,
-            user_id,
-            upto_seq,
-        )
-        _record_failure(thread_uuid, user_uuid, upto_seq, f"{type(error).__name__}: {error}")
-        return False
-
-
-def _record_failure(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int, reason: str) -> None:
-    """Mark the digest failed and the participant notified up to it, so no sweep queues it again."""
-    with task_session() as session:
-        participant = _owed(session, thread_id, user_id, upto_seq)
-        if participant is None:
-            return
-        digest = session.get(Digest, (thread_id, user_id, upto_seq))
-        if digest is None:
-            digest = Digest(thread_id=thread_id, user_id=user_id, upto_seq=upto_seq)
-            session.add(digest)
-        elif digest.sent_at is not None or digest.failed_at is not None:
-            return
-        digest.failed_at = utcnow()
-        digest.failure = reason[:FAILURE_CHARS]
-        participant.notified_seq = max(participant.notified_seq, upto_seq)
-        session.commit()
-
-
-def _mail_digest(thread_id: uuid.UUID, user_id: uuid.UUID, upto_seq: int) -> bool:
-    """Claim (committed), send outside any transaction, then record it sent: no row is locked while SMTP talks."""
-    from chorus.adapters.mailer import deliver
-
-    claim = _claim(thread_id, user_id, upto_seq)
-    if claim is None:
-        return False
-    try:
-        deliver(claim.mail, key=f"digest-{thread_id}-{user_id}-{upto_seq}")
-    except Exception as error:
-        if is_transient(error):
-            _release(thread_id, user_id, upto_seq, claim.claimed_at)
-        raise
-    _mark_sent(thread_id, user_id, upto_seq)
-    return True
+    """Mail one digest (tasks queued before digests went in batches); False when it was not owed."""
+    keys = _keys([[thread_id, user_id, upto_seq]])
+    return bool(keys) and _mail_alone(keys[0]) == 1
