@@ -51,7 +51,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"({live.get('posts_refused', 0)} refused): event after "
             f"the post's response p50 {response['p50_ms']:.1f} ms, p99 {response['p99_ms']:.1f} ms (after the "
             f"request: p50 {request['p50_ms']:.1f}, p99 {request['p99_ms']:.1f}); "
-            f"{live['events_received']:,}/{live['events_expected']:,} events, {live['missing_events']:,} lost; "
+            f"{live['events_received']:,}/{live['events_expected']:,} events, {live['missing_events']:,} lost "
+            "(not heard 5 s after the last post); "
             f"API CPU {live.get('app_cpu_ms_per_post', 0):.1f} ms per post (fan-out and the streams' checks); "
             f"client {live['client_core_share']:.0%} of a core"
             + (

@@ -30,7 +30,7 @@ OPEN_AT_ONCE = 25  # streams opened together: 1,000 at once would outrun the API
 OPEN_ATTEMPTS = 5  # a stream refused with 503 or 429 while the others open is asked for again, after a pause
 BUSY = {429, 503}
 SETTLE_TIMEOUT_SECONDS = 30
-DRAIN_SECONDS = 5
+DRAIN_SECONDS = 5  # after the last post: an event not heard by then on a stream counts as lost
 MEASURED = "live update"
 
 
