@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(as_text(results))
     print(f"\nwritten to {output}")
+    elapsed = time.perf_counter() - started
+    print(f"total wall time: {elapsed:.0f} s ({elapsed / 60:.1f} min)")
     return 0
 
 

@@ -16,7 +16,9 @@ from bench.machinery.ports import LOOPBACK
 
 
 class HttpError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class EventStream:
         status, headers = await _read_head(connection.reader)
         if status != 200:
             await connection.close()
-            raise HttpError(f"GET {path}: {status}")
+            raise HttpError(f"GET {path}: {status}", status)
         return cls(connection, headers)
 
     async def events(self) -> AsyncIterator[ServerEvent]:

@@ -24,6 +24,7 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/chorus_bench"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REFUSED_DATABASES = {"test", "postgres", "template0", "template1"}
+STREAMS_PER_USER = 100
 
 
 class ServiceUnavailable(RuntimeError):
@@ -71,6 +72,13 @@ class RunEnvironment:
             "CHORUS_LOGIN_FAILURES_PER_ACCOUNT": "1000000",
             "CHORUS_LOGIN_FAILURES_PER_ADDRESS": "1000000",
             "CHORUS_HASH_WAIT_SECONDS": "60",
+            # POST /threads, 32 connections at once for one account: the per-account and per-address limits on
+            # starting threads would answer 429 after the first few dozen.
+            "CHORUS_THREADS_PER_ACCOUNT": "100000000/hour",
+            "CHORUS_THREAD_WRITES_PER_ADDRESS": "100000000/hour",
+            # 1,000 live subscribers are the run's ten members on 100 devices each (logging in 1,000 accounts would
+            # cost minutes of Argon2id): the per-person cap is raised, the per-process one is not.
+            "CHORUS_STREAMS_PER_USER": str(STREAMS_PER_USER),
         }
 
     def process_env(self) -> dict[str, str]:
@@ -115,6 +123,19 @@ def check_services(run: RunEnvironment) -> None:
     down = [f"{name} ({host}:{port})" for name, (host, port) in services.items() if not accepts_connections(port, host)]
     if down:
         raise ServiceUnavailable("not answering: " + ", ".join(down))
+
+
+def raise_open_file_limit(wanted: int) -> int:
+    """Lift this process's soft limit on open files towards ``wanted`` (at most the hard limit); the servers it
+    starts inherit it. 1,000 live streams are 1,000 sockets here and about as many across the API processes."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
 
 
 def ensure_database(run: RunEnvironment) -> None:

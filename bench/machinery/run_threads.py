@@ -22,6 +22,7 @@ TITLE_PREFIX = "bench run "
 SOAK_TITLE_PREFIX = "bench soak "
 PARTICIPANTS = 10
 DEEP_MESSAGES = 900_000
+SPREAD_THREADS = 100
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,10 @@ class Member:
 
 @dataclass(frozen=True)
 class RunThreads:
+    run_id: str
     members: list[Member]  # the busy user first
     post_thread_id: uuid.UUID
+    spread_thread_ids: list[uuid.UUID]  # posts spread over these, each request to the next
     live_thread_id: uuid.UUID
     ceiling_thread_id: uuid.UUID  # where the insert ceiling writes
     big_thread_id: uuid.UUID
@@ -42,6 +45,16 @@ class RunThreads:
     @property
     def author(self) -> Member:
         return self.members[0]
+
+    @property
+    def creator(self) -> Member:
+        """Who starts threads in the POST /threads scenarios: not the busy user, whose thread list is measured."""
+        return self.members[1]
+
+    @property
+    def new_thread_title(self) -> str:
+        """The title of the threads POST /threads starts: a run's title, so the run's end removes them too."""
+        return f"{TITLE_PREFIX}{self.run_id}: started"
 
 
 @dataclass(frozen=True)
@@ -99,10 +112,16 @@ def create_run_threads(run_id: str, dataset: Dataset) -> RunThreads:
             purpose: _add_thread(session, f"{TITLE_PREFIX}{run_id}: {purpose}", members)
             for purpose in ("posts", "live", "insert ceiling")
         }
+        spread = [
+            _add_thread(session, f"{TITLE_PREFIX}{run_id}: spread {number}", members)
+            for number in range(SPREAD_THREADS)
+        ]
         session.commit()
     return RunThreads(
+        run_id=run_id,
         members=members,
         post_thread_id=thread_ids["posts"],
+        spread_thread_ids=spread,
         live_thread_id=thread_ids["live"],
         ceiling_thread_id=thread_ids["insert ceiling"],
         big_thread_id=dataset.big_thread_id,

@@ -11,6 +11,7 @@ class Plan:
     api_processes: tuple[int, ...]  # each HTTP scenario and its ceiling run once per count
     connections: int
     rounds: int  # each scenario and its ceiling, back to back, this many times; figures are medians
+    rounds_below_most: int  # the same, with fewer API processes than the most (the targets are read at the most)
     warmup_seconds: float
     measure_seconds: float
     live_subscribers: int
@@ -21,17 +22,23 @@ class Plan:
     cold_start_repeats: int
     theatre_repeats: int  # each theatre command (bench.scenarios.theatre_speed), after one warm-up run
 
+    def rounds_at(self, api_processes: int) -> int:
+        return self.rounds if api_processes == max(self.api_processes) else self.rounds_below_most
 
+
+# The full run: 15 HTTP scenarios of ~7 s each (with warm-up and draining), 3 rounds at 2 processes and 2 at 1,
+# about 10 minutes of the run's 12-13 (theatre ~1.5, live, background and cold start ~1).
 FULL = Plan(
     name="full",
     api_processes=(1, 2),
     connections=32,
     rounds=3,
+    rounds_below_most=2,
     warmup_seconds=2,
-    measure_seconds=5,
-    live_subscribers=100,
-    live_posts=200,
-    live_posts_per_second=20,
+    measure_seconds=4,
+    live_subscribers=1000,
+    live_posts=100,
+    live_posts_per_second=5,
     digests=1000,
     noop_tasks=5000,
     cold_start_repeats=3,
@@ -43,11 +50,12 @@ QUICK = Plan(
     api_processes=(2,),
     connections=32,
     rounds=2,
+    rounds_below_most=2,
     warmup_seconds=1,
     measure_seconds=2,
-    live_subscribers=100,
-    live_posts=40,
-    live_posts_per_second=20,
+    live_subscribers=1000,
+    live_posts=20,
+    live_posts_per_second=5,
     digests=200,
     noop_tasks=1000,
     cold_start_repeats=1,

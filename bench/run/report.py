@@ -22,6 +22,7 @@ def http_rows(results: dict[str, Any]) -> list[list[str]]:
                 f"{row['p99_ms']:.1f}",
                 str(row["errors"]),
                 "" if ratio is None else f"{ratio:.2f}",
+                "" if row.get("p99_ratio") is None else f"{row['p99_ratio']:.2f}",
                 row.get("versus", ""),
                 f"{row['app_cpu_ms_per_request']:.2f}",
                 f"{row['generator_core_share']:.0%}",
@@ -31,7 +32,8 @@ def http_rows(results: dict[str, Any]) -> list[list[str]]:
     return table
 
 
-HTTP_HEADER = ["scenario (32 connections)", "procs", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "vs"]
+HTTP_HEADER = ["scenario (32 connections)", "procs", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "p99 x", "vs"]
+LEFT_ALIGNED = (0, 8)  # the scenario and its ceiling's names
 HTTP_HEADER += ["app CPU ms/req", "wrk core", "others"]
 
 
@@ -45,11 +47,25 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     if live:
         response, request = live["latency_from_post_response"], live["latency_from_post_request"]
         lines.append(
-            f"Live updates: {live['subscribers']} SSE subscribers on one thread, {live['posts']} posts: event after "
+            f"Live updates: {live['subscribers']:,} SSE subscribers on one thread, {live['posts']} posts "
+            f"({live.get('posts_refused', 0)} refused): event after "
             f"the post's response p50 {response['p50_ms']:.1f} ms, p99 {response['p99_ms']:.1f} ms (after the "
             f"request: p50 {request['p50_ms']:.1f}, p99 {request['p99_ms']:.1f}); "
-            f"{live['events_received']:,}/{live['events_expected']:,} events; client {live['client_core_share']:.0%} "
-            "of a core"
+            f"{live['events_received']:,}/{live['events_expected']:,} events, {live['missing_events']:,} lost "
+            "(not heard 5 s after the last post); "
+            f"API CPU {live.get('app_cpu_ms_per_post', 0):.1f} ms per post (fan-out and the streams' checks); "
+            f"client {live['client_core_share']:.0%} of a core"
+            + (
+                f"; {retries:,} stream openings refused and asked again"
+                if (retries := live.get("stream_open_retries"))
+                else ""
+            )
+            + (
+                "; streams the server ended, resumed with Last-Event-ID: "
+                + ", ".join(f"{count:,} {reason}" for reason, count in endings.items())
+                if (endings := live.get("streams_ended_and_resumed"))
+                else ""
+            )
         )
     background = results.get("background")
     if background:
@@ -106,7 +122,8 @@ def context_line(results: dict[str, Any]) -> str:
     machine = results["machine"]
     load = results["load_average"]
     return (
-        f"{results['plan']['name']} run {results['started_at']}, {results['wall_seconds']:.0f} s; "
+        f"{results['plan']['name']} run {results['started_at']}, {results['wall_seconds']:.0f} s "
+        f"({results['wall_seconds'] / 60:.1f} min); "
         f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB; "
         f"load average {load['before'][0]} before, {load['after'][0]} after"
     )
@@ -117,7 +134,7 @@ def _align(rows: list[list[str]]) -> list[str]:
     lines = []
     for row in rows:
         cells = [
-            cell.ljust(width) if column in (0, 7) else cell.rjust(width)
+            cell.ljust(width) if column in LEFT_ALIGNED else cell.rjust(width)
             for column, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
@@ -144,7 +161,7 @@ def as_markdown(results: dict[str, Any]) -> str:
     table = [HTTP_HEADER, *http_rows(results)]
     lines = [f"_{context_line(results)}_", ""]
     lines.append("| " + " | ".join(table[0]) + " |")
-    lines.append("|" + "|".join("---" if column in (0, 7) else "---:" for column in range(len(table[0]))) + "|")
+    lines.append("|" + "|".join("---" if column in LEFT_ALIGNED else "---:" for column in range(len(table[0]))) + "|")
     lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
     lines += ["", *(f"- {line}" for line in summary_lines(results)), "", "Targets:", ""]
     lines += [f"- {line}" for line in target_lines(results)]

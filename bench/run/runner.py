@@ -15,7 +15,7 @@ import uvloop
 
 from bench.machinery.client import log_in
 from bench.machinery.dataset import Dataset, ensure_dataset
-from bench.machinery.environment import RunEnvironment, check_services, new_run
+from bench.machinery.environment import RunEnvironment, check_services, new_run, raise_open_file_limit
 from bench.machinery.loadgen import LoadResult, ensure_wrk
 from bench.machinery.processes import Processes
 from bench.machinery.run_threads import RunThreads, create_run_threads, forget_sessions, remove_run_threads
@@ -51,11 +51,13 @@ class Run:
         env = self.env.process_env()
         if app == SQL:
             env["BENCH_AUTHOR_ID"] = str(run_threads.author.id)
+            env["BENCH_CREATOR_ID"] = str(run_threads.creator.id)
         return start_server(processes, f"{name}-{workers}", app, workers, env, self.env.root)
 
     def _http_at(self, processes: Processes, workers: int, dataset: Dataset, run_threads: RunThreads) -> None:
         """Every server up at once (the idle ones cost nothing), then rounds of every scenario, back to back."""
-        self.report(f"HTTP scenarios with {workers} API process(es), {self.plan.rounds} rounds")
+        round_count = self.plan.rounds_at(workers)
+        self.report(f"HTTP scenarios with {workers} API process(es), {round_count} rounds")
         ceilings = ceiling_scenarios(run_threads)
         servers = {
             app: self._serve(processes, app, workers, run_threads)
@@ -63,11 +65,11 @@ class Run:
         }
         chorus = servers[CHORUS]
         tokens = uvloop.run(self._log_in_everyone(chorus, dataset, run_threads))
-        order = back_to_back(ceilings, chorus_scenarios(run_threads, dataset, tokens[0]))
+        order = back_to_back(ceilings, chorus_scenarios(run_threads, dataset, tokens))
         for scenario in order:
             check_answer(servers[scenario.app], scenario)
         rounds: dict[str, list[LoadResult]] = {scenario.key: [] for scenario in order}
-        for number in range(1, self.plan.rounds + 1):
+        for number in range(1, round_count + 1):
             for scenario in order:
                 load = measure_once(servers[scenario.app], scenario, self.plan)
                 rounds[scenario.key].append(load)
@@ -80,7 +82,7 @@ class Run:
             self.report(f"live updates: {self.plan.live_subscribers} subscribers, {self.plan.live_posts} posts")
             self.live = uvloop.run(
                 measure_live(
-                    chorus.port,
+                    chorus,
                     run_threads,
                     tokens,
                     self.plan.live_subscribers,
@@ -112,6 +114,8 @@ class Run:
         theatre = measure_theatre_speed(self.plan.theatre_repeats, self.report)
         os.environ.update(self.env.chorus_variables())
         check_services(self.env)
+        # The live subscribers' sockets here, and as many in the API processes (which inherit the limit).
+        raise_open_file_limit(4 * self.plan.live_subscribers + 1024)
         ensure_wrk(self.report)
         forget_old_runs(self.env)
         dataset, seed_seconds = ensure_dataset(self.env, self.report)

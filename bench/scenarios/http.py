@@ -44,6 +44,12 @@ def _messages_path(thread_id: object, before: str | None = None) -> str:
     return f"/threads/{thread_id}/messages?limit={PAGE_SIZE}" + (f"&before={before}" if before else "")
 
 
+def _new_thread_body(run_threads: RunThreads) -> str:
+    """A thread started with two other people, as most are."""
+    others = [str(member.id) for member in run_threads.members[2:4]]
+    return json.dumps({"title": run_threads.new_thread_title, "participant_ids": others})
+
+
 def ceiling_scenarios(run_threads: RunThreads) -> list[HttpScenario]:
     post = Request(
         "POST", f"/threads/{run_threads.ceiling_thread_id}/messages", json.dumps({"body": MESSAGE_BODY}), JSON
@@ -60,11 +66,21 @@ def ceiling_scenarios(run_threads: RunThreads) -> list[HttpScenario]:
             SQL,
             Request(path=_messages_path(big, run_threads.deep_cursor)),
         ),
+        HttpScenario("ceiling.threads", "ceiling: my threads' SELECT", SQL, Request(path="/threads")),
+        HttpScenario(
+            "ceiling.create_thread",
+            "ceiling: INSERT a thread + 3 participants",
+            SQL,
+            Request("POST", "/threads", _new_thread_body(run_threads), JSON),
+            expected_status=201,
+        ),
     ]
 
 
-def chorus_scenarios(run_threads: RunThreads, dataset: Dataset, token: str) -> list[HttpScenario]:
-    bearer = f"Bearer {token}"
+def chorus_scenarios(run_threads: RunThreads, dataset: Dataset, tokens: list[str]) -> list[HttpScenario]:
+    """``tokens``: the run's members', in their order (the busy user's first)."""
+    bearer = f"Bearer {tokens[0]}"
+    spread = tuple(f"/threads/{thread_id}/messages" for thread_id in run_threads.spread_thread_ids)
     login = urlencode({"username": dataset.busy_user_email, "password": dataset.password})
     post_body = json.dumps({"body": MESSAGE_BODY})
     big = run_threads.big_thread_id
@@ -80,9 +96,17 @@ def chorus_scenarios(run_threads: RunThreads, dataset: Dataset, token: str) -> l
         ),
         HttpScenario(
             "chorus.post",
-            "POST a message (10 participants)",
+            "POST a message, hot: 1 thread (10 participants)",
             CHORUS,
             Request("POST", f"/threads/{run_threads.post_thread_id}/messages", post_body, JSON, bearer),
+            ceiling="ceiling.insert",
+            expected_status=201,
+        ),
+        HttpScenario(
+            "chorus.post_spread",
+            f"POST a message, spread: {len(spread)} threads",
+            CHORUS,
+            Request("POST", spread[0], post_body, JSON, bearer, rotate_paths=spread),
             ceiling="ceiling.insert",
             expected_status=201,
         ),
@@ -105,6 +129,15 @@ def chorus_scenarios(run_threads: RunThreads, dataset: Dataset, token: str) -> l
             f"GET /threads (user in {dataset.busy_user_threads:,})",
             CHORUS,
             Request(path="/threads", authorization=bearer),
+            ceiling="ceiling.threads",
+        ),
+        HttpScenario(
+            "chorus.create_thread",
+            "POST /threads (me + 2 people)",
+            CHORUS,
+            Request("POST", "/threads", _new_thread_body(run_threads), JSON, f"Bearer {tokens[1]}"),
+            ceiling="ceiling.create_thread",
+            expected_status=201,
         ),
     ]
 
