@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 import uuid
 from collections import Counter
@@ -149,7 +150,12 @@ async def stream_thread_events(
     after = membership.thread.event_seq if last_event_id is None else last_event_id
     loop = asyncio.get_running_loop()
     expires = loop.time() + (claims.expires_at - time.time())
-    recheck = get_settings().stream_recheck_seconds
+    period = get_settings().stream_recheck_seconds
+
+    def recheck() -> float:
+        """When the next full check is due: somewhere in the second half of the period, so that the streams of a
+        busy thread, opened together, do not all ask the database on the same event."""
+        return loop.time() + period * random.uniform(0.5, 1.0)  # noqa: S311 (a spread, not a secret)
 
     async def missed_since(seq: int) -> list[Event]:
         """Events after ``seq`` from the log; the session goes back to the pool so a quiet stream holds none."""
@@ -195,7 +201,7 @@ async def stream_thread_events(
         if (pending := await replayed(after)) is None:
             yield _end("unavailable", resume_after=after)
             return
-        next_check = loop.time() + recheck  # my_thread has just checked
+        next_check = recheck()  # my_thread has just checked
         incoming: asyncio.Task[str] | None = None
         try:
             while True:
@@ -203,7 +209,7 @@ async def stream_thread_events(
                     full = loop.time() >= next_check
                     reason = await end_reason(full=full)
                     if full:
-                        next_check = loop.time() + recheck
+                        next_check = recheck()
                     if reason is not None:
                         # What happened while I was still in the thread is mine to read, up to my own removal.
                         upto = next((i for i, (_, t, d) in enumerate(pending) if _removes(me, t, d)), None)
@@ -233,7 +239,7 @@ async def stream_thread_events(
                     if (reason := await end_reason(full=True)) is not None:
                         yield _end(reason, resume_after=after if reason == "unavailable" else None)
                         return
-                    next_check, pending = loop.time() + recheck, []
+                    next_check, pending = recheck(), []
                     continue
                 arrived, incoming = incoming, None
                 try:
