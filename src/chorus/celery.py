@@ -104,6 +104,10 @@ def retry_delay(attempt: int) -> timedelta:
 class ChorusTask(Task):  # type: ignore[type-arg]
     """Every chorus task: done once per outbox id, retried on passing outages, recorded as dead on anything else."""
 
+    # CHORUS_TASK_MAX_ATTEMPTS caps the attempts (below); Celery's own cap (3, also when retry() is given
+    # max_retries=None) would otherwise re-raise a fourth broker-carried retry and drop the task.
+    max_retries = None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from chorus.adapters import outbox
         from chorus.adapters.transient_errors import is_transient
