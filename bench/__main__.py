@@ -1,5 +1,6 @@
 """``python -m bench [--quick]``: run the benchmark, print the table, write ``bench/results/latest.json``.
 ``python -m bench --only theatre [--quick]``: theatre's speed alone (no services), written to ``theatre.json``.
+``python -m bench --only live [--quick]``: the live scenario alone (1,000 subscribers), written to ``live.json``.
 ``python -m bench --only soak [--minutes N] [--post-rate R]``: the soak (``make soak``), written to ``soak.json``.
 ``python -m bench --markdown [FILE]``: print a saved run as Markdown (for the README)."""
 
@@ -18,7 +19,7 @@ from bench.run.report import as_markdown, as_text
 
 DEFAULT_OUTPUT = Path(__file__).parent / "results" / "latest.json"
 MAX_SOAK_MINUTES = 150  # the streams would outlive the run's access tokens (CHORUS_ACCESS_TOKEN_MINUTES=180)
-ONLY_OUTPUT = {"theatre": DEFAULT_OUTPUT.with_name("theatre.json"), "soak": DEFAULT_OUTPUT.with_name("soak.json")}
+ONLY_OUTPUT = {name: DEFAULT_OUTPUT.with_name(f"{name}.json") for name in ("theatre", "live", "soak")}
 
 
 def _stop_on_sigterm(signum: int, _: FrameType | None) -> None:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         choices=list(ONLY_OUTPUT),
-        help="run one scenario alone (theatre: no services needed; soak: not part of the default run)",
+        help="run one part alone (theatre: no services needed; live: 1,000 subscribers; soak: not in the default run)",
     )
     parser.add_argument("--minutes", type=float, default=SoakPlan.minutes, help="the soak's length (--only soak)")
     parser.add_argument("--post-rate", type=float, help="soak at this many posts/s instead of 80%% of the peak")
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--minutes: above 0, at most {MAX_SOAK_MINUTES} (the run's access tokens last 180); --post-rate > 0"
         )
-    from bench.run.runner import run_bench, run_theatre_only
+    from bench.run.runner import run_bench, run_live_only, run_theatre_only
     from bench.run.soak_run import run_soak
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = QUICK if arguments.quick else FULL
         if arguments.only == "soak":
             results = run_soak(SoakPlan(minutes=arguments.minutes, post_rate=arguments.post_rate), report)
+        elif arguments.only == "live":
+            results = run_live_only(plan, report)
         elif arguments.only == "theatre":
             results = run_theatre_only(plan, report)
         else:

@@ -144,7 +144,7 @@ def _align(rows: list[list[str]]) -> list[str]:
 def as_text(results: dict[str, Any]) -> str:
     if results.get("only") == "soak":
         return soak_report.as_text(results)
-    if results.get("only") == "theatre":
+    if results.get("only") in ("theatre", "live"):
         return "\n".join([*summary_lines(results), "", "Targets:", *target_lines(results)])
     lines = [context_line(results), ""]
     lines += _align([HTTP_HEADER, *http_rows(results)])
@@ -155,7 +155,7 @@ def as_text(results: dict[str, Any]) -> str:
 def as_markdown(results: dict[str, Any]) -> str:
     if results.get("only") == "soak":
         return soak_report.as_markdown(results)
-    if results.get("only") == "theatre":
+    if results.get("only") in ("theatre", "live"):
         lines = [*(f"- {line}" for line in summary_lines(results)), "", "Targets:", ""]
         return "\n".join([*lines, *(f"- {line}" for line in target_lines(results))])
     table = [HTTP_HEADER, *http_rows(results)]

@@ -79,17 +79,7 @@ class Run:
                 )
         self.http += [HttpResult(scenario, workers, rounds[scenario.key]) for scenario in order]
         if workers == max(self.plan.api_processes):
-            self.report(f"live updates: {self.plan.live_subscribers} subscribers, {self.plan.live_posts} posts")
-            self.live = uvloop.run(
-                measure_live(
-                    chorus,
-                    run_threads,
-                    tokens,
-                    self.plan.live_subscribers,
-                    self.plan.live_posts,
-                    self.plan.live_posts_per_second,
-                )
-            )
+            self._measure_live(chorus, run_threads, tokens)
         self.api_rss[str(workers)] = chorus.worker_rss_bytes()
         for server in servers.values():
             processes.stop(server.process)
@@ -108,19 +98,64 @@ class Run:
         processes.stop(noop_worker.process)
         return digests, noop
 
-    def execute(self) -> dict[str, Any]:
-        started, started_at, load_before = time.perf_counter(), datetime.now(UTC), load_now()
-        self.report(f"theatre: check chorus, check and map on a large project ({self.plan.theatre_repeats} runs each)")
-        theatre = measure_theatre_speed(self.plan.theatre_repeats, self.report)
+    def _measure_live(self, chorus: Server, run_threads: RunThreads, tokens: list[str]) -> None:
+        self.report(f"live updates: {self.plan.live_subscribers} subscribers, {self.plan.live_posts} posts")
+        self.live = uvloop.run(
+            measure_live(
+                chorus,
+                run_threads,
+                tokens,
+                self.plan.live_subscribers,
+                self.plan.live_posts,
+                self.plan.live_posts_per_second,
+            )
+        )
+
+    def _prepare(self) -> tuple[Dataset, float | None, RunThreads]:
+        """The services checked, the data set there, the run's own threads made."""
         os.environ.update(self.env.chorus_variables())
         check_services(self.env)
         # The live subscribers' sockets here, and as many in the API processes (which inherit the limit).
         raise_open_file_limit(4 * self.plan.live_subscribers + 1024)
-        ensure_wrk(self.report)
         forget_old_runs(self.env)
         dataset, seed_seconds = ensure_dataset(self.env, self.report)
         remove_run_threads()
-        run_threads = create_run_threads(self.env.run_id, dataset)
+        return dataset, seed_seconds, create_run_threads(self.env.run_id, dataset)
+
+    def _clean_up(self) -> None:
+        remove_run_threads()
+        forget_sessions()
+        delete_queues([self.env.task_queue, f"{self.env.task_queue}.noop"])
+        shutil.rmtree(self.env.mail_dir, ignore_errors=True)
+
+    def execute_live_only(self) -> dict[str, Any]:
+        started, started_at, load_before = time.perf_counter(), datetime.now(UTC), load_now()
+        dataset, _, run_threads = self._prepare()
+        try:
+            with Processes(self.env.log_dir) as processes:
+                start_worker(processes, self.env, "worker")
+                chorus = self._serve(processes, CHORUS, max(self.plan.api_processes), run_threads)
+                self._measure_live(chorus, run_threads, uvloop.run(self._log_in_everyone(chorus, dataset, run_threads)))
+        finally:
+            self._clean_up()
+        results: dict[str, Any] = {
+            "schema": 1,
+            "plan": self.plan.__dict__,
+            "only": "live",
+            "started_at": started_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "wall_seconds": round(time.perf_counter() - started, 1),
+            "load_average": {"before": load_before, "after": load_now()},
+            "live": self.live.as_json() if self.live else None,
+        }
+        results["targets"] = check_targets(results)
+        return results
+
+    def execute(self) -> dict[str, Any]:
+        started, started_at, load_before = time.perf_counter(), datetime.now(UTC), load_now()
+        self.report(f"theatre: check chorus, check and map on a large project ({self.plan.theatre_repeats} runs each)")
+        theatre = measure_theatre_speed(self.plan.theatre_repeats, self.report)
+        ensure_wrk(self.report)
+        dataset, seed_seconds, run_threads = self._prepare()
         try:
             with Processes(self.env.log_dir) as processes:
                 self.report("cold start; the log-in ceiling (Argon2id verify)")
@@ -132,10 +167,7 @@ class Run:
                 digests, noop = self._background(dataset, processes, worker)
                 worker_memory = {"main_rss_bytes": worker.main_rss_bytes(), "pool_rss_bytes": worker.pool_rss_bytes()}
         finally:
-            remove_run_threads()
-            forget_sessions()
-            delete_queues([self.env.task_queue, f"{self.env.task_queue}.noop"])
-            shutil.rmtree(self.env.mail_dir, ignore_errors=True)
+            self._clean_up()
         results: dict[str, Any] = {
             "schema": 1,
             "plan": self.plan.__dict__,
@@ -184,6 +216,11 @@ def delete_queues(names: list[str]) -> None:
 
 def run_bench(plan: Plan, report: Report) -> dict[str, Any]:
     return Run(plan, report).execute()
+
+
+def run_live_only(plan: Plan, report: Report) -> dict[str, Any]:
+    """``python -m bench --only live``: the live scenario alone, on the run's most API processes (no ceilings)."""
+    return Run(plan, report).execute_live_only()
 
 
 def run_theatre_only(plan: Plan, report: Report) -> dict[str, Any]:

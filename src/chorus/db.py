@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
@@ -207,6 +208,33 @@ async def read_rows(statement: Executable, parameters: Mapping[str, Any]) -> Seq
     for that statement; build ``statement`` once, with bound parameters, so its compiled form is cached."""
     async with _autocommit_engine().connect() as connection:
         return (await connection.execute(statement, parameters)).all()
+
+
+_reading: dict[tuple[int, tuple[tuple[str, Any], ...]], asyncio.Task[Sequence[Row[Any]]]] = {}
+
+
+async def read_rows_shared(statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Row[Any]]:
+    """``read_rows``, except that callers asking the same statement with the same parameters while it runs share its
+    one round trip: the checks many streams of one reader make on one event cost one query, not one each."""
+    key = (id(statement), tuple(sorted(parameters.items())))
+    running = _reading.get(key)
+    if running is None or running.get_loop() is not asyncio.get_running_loop():
+        running = _reading[key] = asyncio.create_task(read_rows(statement, parameters))
+        running.add_done_callback(functools.partial(_done_reading, key))
+    return await asyncio.shield(running)  # one caller cancelled does not cancel the others' answer
+
+
+def share_no_earlier_reads() -> None:
+    """From now on ``read_rows_shared`` starts afresh: a read begun before a change (a session just ended) is not
+    handed to a caller asking after it."""
+    _reading.clear()
+
+
+def _done_reading(key: tuple[int, tuple[tuple[str, Any], ...]], task: asyncio.Task[Sequence[Row[Any]]]) -> None:
+    if _reading.get(key) is task:
+        del _reading[key]
+    if not task.cancelled():
+        task.exception()  # retrieved here too: when every caller was cancelled, nobody else asks for it
 
 
 @functools.cache

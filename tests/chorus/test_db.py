@@ -3,16 +3,19 @@ rather than a bug or bad data (never hidden). Real outages are in tests/faults/t
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import psycopg
 import pytest
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 
+from chorus import db
 from chorus.db import database_unreachable, sync_engine
 from tests.services import SERVICES
 
@@ -92,3 +95,54 @@ def test_postgresql_sessions_carry_the_statement_timeouts() -> None:
         assert connection.execute(text("SHOW statement_timeout")).scalar() == "1min"
     shown = subprocess.run([sys.executable, "-c", API_STATEMENT_TIMEOUT], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "2s"
+
+
+def test_identical_reads_at_once_share_one_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What many streams of one reader check on one event is asked once; other parameters, a later read, and a read
+    after ``share_no_earlier_reads`` (a session just ended) each ask again. ``read_rows`` itself is replaced by a
+    counting stand-in: the database's answer is not what is shared here, the asking is."""
+    asked: list[dict[str, Any]] = []
+
+    async def read_rows(_statement: Any, parameters: dict[str, Any]) -> list[Any]:
+        asked.append(parameters)
+        await asyncio.sleep(0.05)
+        return [parameters["n"]]
+
+    monkeypatch.setattr(db, "read_rows", read_rows)
+    statement = select(literal(1))
+
+    async def scenario() -> None:
+        answers = await asyncio.gather(*(db.read_rows_shared(statement, {"n": 1}) for _ in range(100)))
+        assert answers == [[1]] * 100 and len(asked) == 1
+        await asyncio.gather(db.read_rows_shared(statement, {"n": 2}), db.read_rows_shared(statement, {"n": 3}))
+        assert len(asked) == 3
+        assert await db.read_rows_shared(statement, {"n": 1}) == [1] and len(asked) == 4  # the first one was over
+        early = asyncio.create_task(db.read_rows_shared(statement, {"n": 1}))
+        await asyncio.sleep(0)
+        db.share_no_earlier_reads()
+        late = db.read_rows_shared(statement, {"n": 1})
+        assert await asyncio.gather(early, late) == [[1], [1]] and len(asked) == 6
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_shared_read_fails_every_caller_and_the_next_asks_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = 0
+
+    async def read_rows(_statement: Any, _parameters: dict[str, Any]) -> list[Any]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        if calls == 1:
+            raise sa_exc.OperationalError("SELECT", {}, ConnectionResetError("gone"))
+        return ["back"]
+
+    monkeypatch.setattr(db, "read_rows", read_rows)
+    statement = select(literal(1))
+
+    async def scenario() -> None:
+        failed = await asyncio.gather(*(db.read_rows_shared(statement, {}) for _ in range(10)), return_exceptions=True)
+        assert all(isinstance(error, sa_exc.OperationalError) for error in failed) and calls == 1
+        assert await db.read_rows_shared(statement, {}) == ["back"] and calls == 2
+
+    asyncio.run(scenario())

@@ -35,15 +35,36 @@ class SubscriberDropped(Exception):
         self.reason: DropReason = reason
 
 
+Inbox = asyncio.Queue[str | SubscriberDropped]
+
+
+class Subscription:
+    """One subscriber's messages, in order, until it is dropped (then ``SubscriberDropped``, on every read after).
+
+    Waiting for the next one may be cancelled, by a timeout say, without losing anything: there is no generator
+    to close, only a queue to wait on again.
+    """
+
+    def __init__(self, queue: Inbox) -> None:
+        self._queue = queue
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> str:
+        message = await self._queue.get()
+        if isinstance(message, SubscriberDropped):
+            self._queue.put_nowait(message)
+            raise message
+        return message
+
+
 class Hub(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
-    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[str]]: ...
+    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[Subscription]: ...
 
     async def close(self) -> None: ...
-
-
-Inbox = asyncio.Queue[str | SubscriberDropped]
 
 
 class LocalFanout:
@@ -79,19 +100,13 @@ class LocalFanout:
         queue.put_nowait(SubscriberDropped(channel, reason))
 
     @contextlib.asynccontextmanager
-    async def listen(self, channel: str, *, stale: bool = False) -> AsyncIterator[AsyncIterator[str]]:
+    async def listen(self, channel: str, *, stale: bool = False) -> AsyncIterator[Subscription]:
         queue: Inbox = asyncio.Queue()  # bounded by deliver(), which drops laggards
         self.queues[channel].add(queue)
         if stale:
             self.stale[queue] = channel
-
-        async def messages() -> AsyncIterator[str]:
-            while not isinstance(message := await queue.get(), SubscriberDropped):
-                yield message
-            raise message
-
         try:
-            yield messages()
+            yield Subscription(queue)
         finally:
             self.stale.pop(queue, None)
             self.queues[channel].discard(queue)
@@ -108,7 +123,7 @@ class InProcessHub:
     async def publish(self, channel: str, message: str) -> None:
         self._fanout.deliver(channel, message)
 
-    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[str]]:
+    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[Subscription]:
         return self._fanout.listen(channel)
 
     async def close(self) -> None:

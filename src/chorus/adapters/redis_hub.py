@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
-from chorus.adapters.hub import LocalFanout
+from chorus.adapters.hub import LocalFanout, Subscription
 from chorus.config import get_settings
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class RedisHub:
             return
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         if self._reader is None or self._reader.done():
             self._reader = asyncio.create_task(self._read(), name="chorus-live-redis-reader")
         if not self._settled.is_set():  # the process's first subscriber: give the reader its first attempt

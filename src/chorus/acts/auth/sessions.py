@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chorus.acts.auth.tokens import AccessClaims, hash_secret, issue_access_token, new_secret
 from chorus.config import get_settings
-from chorus.db import read_rows
+from chorus.db import read_rows_shared, share_no_earlier_reads
 from chorus.models import LoginSession, RefreshToken, User, utcnow
 from chorus.schema.auth import TokenPair
 
@@ -42,6 +42,7 @@ class _Seen:
 
 
 _seen: OrderedDict[tuple[uuid.UUID, int], _Seen] = OrderedDict()
+_forgotten = 0  # how many times ``forget`` ran: an answer read across one is not kept
 
 
 def _remember(claims: AccessClaims, live: bool) -> None:
@@ -54,6 +55,9 @@ def _remember(claims: AccessClaims, live: bool) -> None:
 
 def forget(*, user_id: uuid.UUID | None = None, session_id: uuid.UUID | None = None) -> None:
     """Drop this process's cached answers for a person or a session, so what was just ended ends here at once."""
+    global _forgotten
+    _forgotten += 1
+    share_no_earlier_reads()
     for key, seen in list(_seen.items()):
         if seen.user_id == user_id or key[0] == session_id:
             _seen.pop(key, None)
@@ -73,7 +77,8 @@ async def session_is_live(claims: AccessClaims) -> bool:
     seen = _seen.get((claims.session_id, claims.session_version))
     if seen is not None and time.monotonic() - seen.at < get_settings().session_check_seconds:
         return seen.live
-    rows = await read_rows(_SESSION_STATE, {"session_id": claims.session_id})
+    forgotten = _forgotten
+    rows = await read_rows_shared(_SESSION_STATE, {"session_id": claims.session_id})
     row = rows[0] if rows else None
     live = (
         row is not None
@@ -82,7 +87,8 @@ async def session_is_live(claims: AccessClaims) -> bool:
         and row.expires_at > utcnow()
         and row.session_version == claims.session_version
     )
-    _remember(claims, live)
+    if forgotten == _forgotten:
+        _remember(claims, live)
     return live
 
 

@@ -8,18 +8,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, bindparam, select
 
 from chorus.acts.auth import CurrentSession, holder, stale_token
-from chorus.db import read_rows
+from chorus.db import read_rows, read_rows_shared
 from chorus.models import Participant, Thread, User
 from chorus.web import DatabaseSession, Problem
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -57,20 +54,25 @@ async def my_thread(thread_id: uuid.UUID, claims: CurrentSession, session: Datab
 MyThread = Annotated[Membership, Depends(my_thread)]
 
 
-async def still_in_thread(session: AsyncSession, *, thread_id: uuid.UUID, claims: CurrentSession) -> bool:
-    """Whether the token's holder is still a live account and a participant: what a long-lived stream re-checks,
-    since ``my_thread`` ran only when it opened (one indexed lookup, no rows loaded)."""
-    found = await session.scalar(
-        select(Participant.user_id)
-        .join(User, User.id == Participant.user_id)
-        .where(
-            Participant.thread_id == thread_id,
-            Participant.user_id == claims.user_id,
-            User.deleted_at.is_(None),
-            User.session_version == claims.session_version,
-        )
+# Built once (its compiled form cached): what every open stream re-checks.
+_STILL_IN_THREAD = (
+    select(Participant.user_id)
+    .join(User, User.id == Participant.user_id)
+    .where(
+        Participant.thread_id == bindparam("thread_id"),
+        Participant.user_id == bindparam("user_id"),
+        User.deleted_at.is_(None),
+        User.session_version == bindparam("session_version"),
     )
-    return found is not None
+)
+
+
+async def still_in_thread(*, thread_id: uuid.UUID, claims: CurrentSession) -> bool:
+    """Whether the token's holder is still a live account and a participant: what a long-lived stream re-checks,
+    since ``my_thread`` ran only when it opened. One indexed lookup, shared by the holder's streams of the thread
+    that ask at the same moment."""
+    parameters = {"thread_id": thread_id, "user_id": claims.user_id, "session_version": claims.session_version}
+    return bool(await read_rows_shared(_STILL_IN_THREAD, parameters))
 
 
 @dataclass(frozen=True)

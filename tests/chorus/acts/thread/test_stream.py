@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -143,3 +144,28 @@ def test_a_stream_whose_replay_finds_no_database_ends_to_resume_instead_of_break
         assert response.status_code == 200
         lines = [line for line in response.iter_lines() if line and not line.startswith(":")]
     assert lines == ["event: end", 'data: {"reason":"unavailable"}', "id: 0"]
+
+
+def test_a_quiet_stream_sends_a_keepalive_comment_and_still_delivers(
+    client: TestClient, register: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment after KEEPALIVE_SECONDS of silence keeps proxies from closing the stream (and finds a client that
+    is gone); the stream goes on, and the next event arrives as usual."""
+    monkeypatch.setattr(stream_scene, "KEEPALIVE_SECONDS", 0.2)
+    ada = register("Ada Lovelace")
+    created = client.post("/threads", json={"title": "Quiet", "participant_ids": []}, headers=ada.headers)
+    thread_id = created.json()["id"]
+    with client.stream("GET", f"/threads/{thread_id}/events", headers=ada.headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
+        lines = response.iter_lines()
+        assert next(lines) == ": ping"
+        message = client.post(f"/threads/{thread_id}/messages", json={"body": "hi"}, headers=ada.headers).json()
+        frame = [line for line in itertools.islice(filter(_not_a_comment, lines), 3)]
+    assert frame[:2] == ["event: message.created", f"data: {json.dumps(message, separators=(',', ':'))}"]
+    assert frame[2].removeprefix("id: ").isdigit()
+
+
+def _not_a_comment(line: str) -> bool:
+    return bool(line) and not line.startswith(":")

@@ -8,6 +8,7 @@ telling the client why in a last ``end`` event. Open streams are capped per pers
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -15,10 +16,11 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Depends, Header, Response
+from fastapi.sse import KEEPALIVE_COMMENT, EventSourceResponse, format_sse_event
 from sqlalchemy.exc import SQLAlchemyError
 
 from chorus.acts.auth import CurrentSession, access_is_live
@@ -29,15 +31,27 @@ from chorus.config import get_settings
 from chorus.schema.page import MAX_SEQ
 from chorus.web import DatabaseSession, Problem, documented
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
 REPLAY_BATCH = 500
 RETRY_AFTER_SECONDS = 10
-CLOCK_SLACK = 0.01  # a loop timer may fire this much before its time: the expiry is then due, not missed
 """What a refused stream is told to wait: long enough for one of the holder's streams to end."""
-
-Event = tuple[int, str, Any]
+CLOCK_SLACK = 0.01  # a loop timer may fire this much before its time: the expiry is then due, not missed
+KEEPALIVE_SECONDS = 15.0  # a comment on a stream this long quiet: proxies keep it open, and a gone client shows
+NOT_BUFFERED = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # the last for nginx
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "string"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 
 DESCRIPTION = """\
 Server-sent events of the thread, from now on or, with `Last-Event-ID`, from after that event (kept for
@@ -111,31 +125,44 @@ async def stream_slot(claims: CurrentSession, membership: MyThread) -> AsyncIter
         _slots.give_back(claims.user_id)
 
 
-def _sse(seq: int, type_: str, data: Any) -> ServerSentEvent:
-    return ServerSentEvent(id=str(seq), event=type_, raw_data=json.dumps(data, separators=(",", ":")))
+@dataclass(frozen=True)
+class _Event:
+    seq: int
+    type: str
+    data: Any
+    frame: bytes  # as written on the wire
 
 
-def _end(reason: str, resume_after: int | None = None) -> ServerSentEvent:
+def _event(seq: int, type_: str, data: Any) -> _Event:
+    raw = json.dumps(data, separators=(",", ":"))
+    return _Event(seq, type_, data, format_sse_event(data_str=raw, event=type_, id=str(seq)))
+
+
+@functools.lru_cache(maxsize=256)
+def _published(message: str) -> _Event:
+    """A published event, read and framed once for every stream of this process it reaches (each gets the same
+    string from the hub, so the lookup hashes it once)."""
+    event = json.loads(message)
+    return _event(event["seq"], event["type"], event["data"])
+
+
+def _end(reason: str, resume_after: int | None = None) -> bytes:
     """The last event of a stream. Its id, when the client is to resume, is the last event the stream delivered or,
     if it delivered none, the point it started from: a client that heard nothing yet resumes from there too."""
     data = json.dumps({"reason": reason}, separators=(",", ":"))
-    return ServerSentEvent(event="end", raw_data=data, id=None if resume_after is None else str(resume_after))
+    return format_sse_event(data_str=data, event="end", id=None if resume_after is None else str(resume_after))
 
 
-def _removes(user_id: str, type_: str, data: Any) -> bool:
-    return type_ == "participant.removed" and data.get("user_id") == user_id
-
-
-async def _receive(live: AsyncIterator[str]) -> str:
-    return await anext(live)
+def _removes(user_id: str, event: _Event) -> bool:
+    return event.type == "participant.removed" and event.data.get("user_id") == user_id
 
 
 @router.get(
     "/{thread_id}/events",
-    response_class=EventSourceResponse,
+    response_class=Response,  # the 200's content is documented in ``responses``, as FastAPI documents its own SSE
     summary="Live events of a thread: message.created, .edited, .deleted, participant.added, .removed; end",
     description=DESCRIPTION,
-    responses=documented(401, 404, 422, 429),
+    responses={200: {"content": {"text/event-stream": {"itemSchema": EVENT_SCHEMA}}}, **documented(401, 404, 422, 429)},
 )
 async def stream_thread_events(
     membership: MyThread,
@@ -145,9 +172,20 @@ async def stream_thread_events(
     last_event_id: Annotated[
         int | None, Header(ge=0, le=MAX_SEQ, description="Resume after this event (sent by EventSource on reconnect).")
     ] = None,
-) -> AsyncIterator[ServerSentEvent]:
-    thread_id, me = membership.thread.id, str(membership.user.id)
+) -> EventSourceResponse:
+    # The response's frames are written here, not by FastAPI's SSE machinery: one event reaches every open stream
+    # of the thread, so its frame is made once and each stream only checks and writes it.
     after = membership.thread.event_seq if last_event_id is None else last_event_id
+    frames = _frames(thread_id=membership.thread.id, claims=claims, session=session, after=after)
+    return EventSourceResponse(frames, headers=NOT_BUFFERED)
+
+
+async def _frames(
+    *, thread_id: uuid.UUID, claims: CurrentSession, session: AsyncSession, after: int
+) -> AsyncIterator[bytes]:
+    """The stream's frames: what the log holds after ``after``, then each event as it is published, until reading
+    it is no longer allowed."""
+    me = str(claims.user_id)
     loop = asyncio.get_running_loop()
     expires = loop.time() + (claims.expires_at - time.time())
     period = get_settings().stream_recheck_seconds
@@ -157,18 +195,18 @@ async def stream_thread_events(
         busy thread, opened together, do not all ask the database on the same event."""
         return loop.time() + period * random.uniform(0.5, 1.0)  # noqa: S311 (a spread, not a secret)
 
-    async def missed_since(seq: int) -> list[Event]:
+    async def missed_since(seq: int) -> list[_Event]:
         """Events after ``seq`` from the log; the session goes back to the pool so a quiet stream holds none."""
-        found: list[Event] = []
+        found: list[_Event] = []
         while batch := await events_after(session, thread_id=thread_id, after_seq=seq, limit=REPLAY_BATCH):
-            found += [(event.seq, event.type, event.data) for event in batch]
+            found += [_event(event.seq, event.type, event.data) for event in batch]
             seq = batch[-1].seq
             if len(batch) < REPLAY_BATCH:
                 break
         await session.close()
         return found
 
-    async def replayed(seq: int) -> list[Event] | None:
+    async def replayed(seq: int) -> list[_Event] | None:
         """``missed_since``, or None when the database does not answer (the stream then ends, to resume later)."""
         try:
             return await missed_since(seq)
@@ -188,78 +226,71 @@ async def stream_thread_events(
         try:
             if not await access_is_live(claims):
                 return "session_ended"
-            if not full:
-                return None
-            allowed = await still_in_thread(session, thread_id=thread_id, claims=claims)
-            await session.close()
+            if full and not await still_in_thread(thread_id=thread_id, claims=claims):
+                return "access_revoked"
         except (SQLAlchemyError, OSError):
             logger.warning("live updates: could not re-check a stream's reader; ending it", exc_info=True)
             return "unavailable"
-        return None if allowed else "access_revoked"
+        return None
 
     async with get_hub().subscribe(channel(thread_id)) as live:
         if (pending := await replayed(after)) is None:
             yield _end("unavailable", resume_after=after)
             return
         next_check = recheck()  # my_thread has just checked
-        incoming: asyncio.Task[str] | None = None
-        try:
-            while True:
-                if pending:
-                    full = loop.time() >= next_check
-                    reason = await end_reason(full=full)
-                    if full:
-                        next_check = recheck()
-                    if reason is not None:
-                        # What happened while I was still in the thread is mine to read, up to my own removal.
-                        upto = next((i for i, (_, t, d) in enumerate(pending) if _removes(me, t, d)), None)
-                        if reason == "access_revoked" and upto is not None:
-                            pending, reason = pending[: upto + 1], "removed"
-                        else:
-                            pending = []
-                        for seq, type_, data in pending:
-                            if seq > after:
-                                yield _sse(seq, type_, data)
-                        yield _end(reason, resume_after=after if reason == "unavailable" else None)
-                        return
-                for seq, type_, data in pending:
-                    if seq <= after:
-                        continue
-                    yield _sse(seq, type_, data)
-                    after = seq
-                    if _removes(me, type_, data):
-                        yield _end("removed")
-                        return
-                if incoming is None:
-                    incoming = asyncio.create_task(_receive(live))
-                wake = min(next_check, expires)
-                done, _ = await asyncio.wait({incoming}, timeout=max(0.0, wake - loop.time()))
-                if not done:
-                    # Quiet: the token may have expired, or the reader gone without an event of this thread.
-                    if (reason := await end_reason(full=True)) is not None:
-                        yield _end(reason, resume_after=after if reason == "unavailable" else None)
-                        return
-                    next_check, pending = recheck(), []
-                    continue
-                arrived, incoming = incoming, None
-                try:
-                    message = json.loads(arrived.result())
-                except SubscriberDropped as dropped:
-                    # fell behind, or live delivery was interrupted: the client reconnects with Last-Event-ID and
-                    # catches up from the log
-                    yield _end(dropped.reason, resume_after=after)
+        written = loop.time()
+        while True:
+            if pending:
+                full = loop.time() >= next_check
+                reason = await end_reason(full=full)
+                if full:
+                    next_check = recheck()
+                if reason is not None:
+                    # What happened while I was still in the thread is mine to read, up to my own removal.
+                    upto = next((i for i, event in enumerate(pending) if _removes(me, event)), None)
+                    if reason == "access_revoked" and upto is not None:
+                        pending, reason = pending[: upto + 1], "removed"
+                    else:
+                        pending = []
+                    for event in pending:
+                        if event.seq > after:
+                            yield event.frame
+                    yield _end(reason, resume_after=after if reason == "unavailable" else None)
                     return
-                if message["seq"] == after + 1:
-                    pending = [(message["seq"], message["type"], message["data"])]
-                elif message["seq"] > after:
-                    # One arrived out of order: the log has them all, in order.
-                    if (replay := await replayed(after)) is None:
-                        yield _end("unavailable", resume_after=after)
-                        return
-                    pending = replay
-                else:
-                    pending = []
-        finally:
-            if incoming is not None:
-                incoming.cancel()
-                await asyncio.wait({incoming})  # done before the subscription it reads from is closed
+            for event in pending:
+                if event.seq <= after:
+                    continue
+                yield event.frame
+                after, written = event.seq, loop.time()
+                if _removes(me, event):
+                    yield _end("removed")
+                    return
+            pending = []
+            try:
+                async with asyncio.timeout_at(min(next_check, expires, written + KEEPALIVE_SECONDS)):
+                    message = await anext(live)
+            except TimeoutError:
+                if loop.time() < min(next_check, expires - CLOCK_SLACK):
+                    yield KEEPALIVE_COMMENT  # quiet, but not yet due for a check
+                    written = loop.time()
+                    continue
+                # Quiet: the token may have expired, or the reader gone without an event of this thread.
+                if (reason := await end_reason(full=True)) is not None:
+                    yield _end(reason, resume_after=after if reason == "unavailable" else None)
+                    return
+                next_check = recheck()
+                continue
+            except SubscriberDropped as dropped:
+                # fell behind, or live delivery was interrupted: the client reconnects with Last-Event-ID and
+                # catches up from the log
+                yield _end(dropped.reason, resume_after=after)
+                return
+            event = _published(message)
+            if event.seq == after + 1:
+                pending = [event]
+            elif event.seq > after:
+                # One arrived out of order: the log has them all, in order.
+                if (replay := await replayed(after)) is None:
+                    yield _end("unavailable", resume_after=after)
+                    return
+                pending = replay
