@@ -11,7 +11,7 @@ import asyncio
 import functools
 import json
 import logging
-import random
+import math
 import time
 import uuid
 from collections import Counter
@@ -190,10 +190,13 @@ async def _frames(
     expires = loop.time() + (claims.expires_at - time.time())
     period = get_settings().stream_recheck_seconds
 
+    phase = (claims.user_id.int ^ thread_id.int) % 1000 / 1000 * period
+
     def recheck() -> float:
-        """When the next full check is due: somewhere in the second half of the period, so that the streams of a
-        busy thread, opened together, do not all ask the database on the same event."""
-        return loop.time() + period * random.uniform(0.5, 1.0)  # noqa: S311 (a spread, not a secret)
+        """When the next full check is due: within the period, on a beat of this reader in this thread. All their
+        streams in this process check together and share one query; other readers' beats fall elsewhere, so the
+        streams of a busy thread do not all ask the database at once."""
+        return phase + period * (math.floor((loop.time() - phase) / period) + 1)
 
     async def missed_since(seq: int) -> list[_Event]:
         """Events after ``seq`` from the log; the session goes back to the pool so a quiet stream holds none."""
