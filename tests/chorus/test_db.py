@@ -113,15 +113,18 @@ def test_identical_reads_at_once_share_one_round_trip(monkeypatch: pytest.Monkey
 
     async def scenario() -> None:
         answers = await asyncio.gather(*(db.read_rows_shared(statement, {"n": 1}) for _ in range(100)))
-        assert answers == [[1]] * 100 and len(asked) == 1
+        assert answers == [[1]] * 100
+        assert len(asked) == 1
         await asyncio.gather(db.read_rows_shared(statement, {"n": 2}), db.read_rows_shared(statement, {"n": 3}))
         assert len(asked) == 3
-        assert await db.read_rows_shared(statement, {"n": 1}) == [1] and len(asked) == 4  # the first one was over
+        assert await db.read_rows_shared(statement, {"n": 1}) == [1]
+        assert len(asked) == 4
         early = asyncio.create_task(db.read_rows_shared(statement, {"n": 1}))
         await asyncio.sleep(0)
         db.share_no_earlier_reads()
         late = db.read_rows_shared(statement, {"n": 1})
-        assert await asyncio.gather(early, late) == [[1], [1]] and len(asked) == 6
+        assert await asyncio.gather(early, late) == [[1], [1]]
+        assert len(asked) == 6
 
     asyncio.run(scenario())
 
@@ -142,7 +145,9 @@ def test_a_failed_shared_read_fails_every_caller_and_the_next_asks_again(monkeyp
 
     async def scenario() -> None:
         failed = await asyncio.gather(*(db.read_rows_shared(statement, {}) for _ in range(10)), return_exceptions=True)
-        assert all(isinstance(error, sa_exc.OperationalError) for error in failed) and calls == 1
-        assert await db.read_rows_shared(statement, {}) == ["back"] and calls == 2
+        assert all(isinstance(error, sa_exc.OperationalError) for error in failed)
+        assert calls == 1
+        assert await db.read_rows_shared(statement, {}) == ["back"]
+        assert calls == 2
 
     asyncio.run(scenario())

@@ -162,7 +162,7 @@ def test_a_quiet_stream_sends_a_keepalive_comment_and_still_delivers(
         lines = response.iter_lines()
         assert next(lines) == ": ping"
         message = client.post(f"/threads/{thread_id}/messages", json={"body": "hi"}, headers=ada.headers).json()
-        frame = [line for line in itertools.islice(filter(_not_a_comment, lines), 3)]
+        frame = list(itertools.islice(filter(_not_a_comment, lines), 3))
     assert frame[:2] == ["event: message.created", f"data: {json.dumps(message, separators=(',', ':'))}"]
     assert frame[2].removeprefix("id: ").isdigit()
 
