@@ -66,8 +66,10 @@ def _engine_options(url: URL, *, asynchronous: bool) -> dict[str, Any]:
         }
     return {
         "pool_pre_ping": not asynchronous,  # the scenes' pool pings only idle connections: `_ping_when_idle`
-        "pool_size": 10,
-        "max_overflow": 10,
+        # The scenes' pool keeps every connection it opens (20 a process, as many as before): with overflow ones,
+        # a burst opened and closed a connection per request, each with its TLS handshake.
+        "pool_size": 20 if asynchronous else 10,
+        "max_overflow": 0 if asynchronous else 10,
         "pool_timeout": wait,
         "connect_args": connect_args,
     }

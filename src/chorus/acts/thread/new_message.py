@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Insert, Update, exists, insert, literal, select, update
+from sqlalchemy import BigInteger, Insert, Select, Update, bindparam, exists, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import FromClause
 
@@ -23,10 +23,35 @@ from chorus.acts.auth import CurrentSession, holder
 from chorus.acts.thread.membership import thread_not_found
 from chorus.models import Participant, Thread, ThreadEvent, User
 
-# Builds the message's INSERT ... SELECT from ``numbered``, whose column ``seq`` is the message's number; it has one
-# row when the post may go ahead and none otherwise, so the INSERT writes nothing for a non-member.
 MessageInsert = Callable[[FromClause], Insert]
-ReturningUpdate = Any  # an UPDATE ... RETURNING (SQLAlchemy's own type for it is generic over the row)
+"""Builds the message's INSERT ... SELECT from ``numbered``, whose column ``seq`` is the message's number; it has one
+row when the post may go ahead and none otherwise, so the INSERT writes nothing for a non-member. It is called once
+(the statement is built once and its compiled form cached), so it takes the post's values as bind parameters: those
+every post has (``post_thread``, ``post_author``, ``post_message`` for the message's id, ``post_at``) and its own
+(passed as ``message_parameters``). The names are no table's column names, which SQLAlchemy would read as SET
+clauses of an UPDATE."""
+
+EVENT_TYPE = "message.created"
+
+_columns = ThreadEvent.__table__.c
+_member = exists().where(
+    Participant.thread_id == bindparam("post_thread"),
+    Participant.user_id == bindparam("post_author"),
+    User.id == Participant.user_id,
+    User.deleted_at.is_(None),
+    User.session_version == bindparam("post_version"),
+)
+_NUMBERING = (
+    update(Thread)
+    .where(Thread.id == bindparam("post_thread"), _member)
+    .values(
+        last_seq=Thread.last_seq + 1,
+        event_seq=Thread.event_seq + 1,
+        last_activity_at=bindparam("post_at", type_=Thread.__table__.c.last_activity_at.type),
+        last_message_id=bindparam("post_message", type_=Thread.__table__.c.last_message_id.type),
+    )
+    .returning(Thread.last_seq.label("seq"), Thread.event_seq.label("event_seq"))
+)
 
 
 async def post_new_message(
@@ -38,6 +63,7 @@ async def post_new_message(
     at: datetime,
     event_data: Any,
     insert_message: MessageInsert,
+    message_parameters: Mapping[str, Any],
     in_transaction: bool = False,
 ) -> ThreadEvent:
     """Post message ``message_id`` (inserted by ``insert_message``) with its ``message.created`` event; the event,
@@ -48,97 +74,92 @@ async def post_new_message(
     Idempotency-Key was taken in the same transaction), the statement runs autocommitted: it is durable when it
     returns, and the caller's commit costs no round trip.
     """
-    member = exists().where(
-        Participant.thread_id == thread_id,
-        Participant.user_id == claims.user_id,
-        User.id == Participant.user_id,
-        User.deleted_at.is_(None),
-        User.session_version == claims.session_version,
-    )
-    numbering = (
-        update(Thread)
-        .where(Thread.id == thread_id, member)
-        .values(
-            last_seq=Thread.last_seq + 1,
-            event_seq=Thread.event_seq + 1,
-            last_activity_at=at,
-            last_message_id=message_id,
-        )
-        .returning(Thread.last_seq.label("seq"), Thread.event_seq.label("event_seq"))
-    )
-    event_row = {"thread_id": thread_id, "type": "message.created", "data": event_data, "created_at": at}
+    parameters = {
+        "post_thread": thread_id,
+        "post_author": claims.user_id,
+        "post_version": claims.session_version,
+        "post_message": message_id,
+        "post_at": at,
+        "post_event": event_data,
+        **message_parameters,
+    }
     post = _post_in_one_statement if session.get_bind().dialect.name == "postgresql" else _post_in_one_transaction
-    marker = functools.partial(_marker_update, thread_id=thread_id, user_id=claims.user_id)
-    numbers = await post(session, numbering, event_row, insert_message, marker, in_transaction)
+    numbers = await post(session, insert_message, parameters, in_transaction)
     if numbers is None:
         holder(await session.get(User, claims.user_id), claims)  # a stale token is 401, not 404
         raise thread_not_found()
-    return ThreadEvent(seq=numbers[1], **event_row)
+    return ThreadEvent(seq=numbers[1], thread_id=thread_id, type=EVENT_TYPE, data=event_data, created_at=at)
 
 
-def _event_insert(numbered: FromClause, event_row: dict[str, Any]) -> Insert:
-    columns = ThreadEvent.__table__.c
-    values = [literal(event_row[name], columns[name].type) for name in ("thread_id", "type", "data", "created_at")]
+def _event_insert(numbered: FromClause) -> Insert:
+    values = [
+        bindparam("post_thread", type_=_columns.thread_id.type),
+        literal(EVENT_TYPE, _columns.type.type),
+        bindparam("post_event", type_=_columns.data.type),
+        bindparam("post_at", type_=_columns.created_at.type),
+    ]
     return insert(ThreadEvent).from_select(
         ["thread_id", "type", "data", "created_at", "seq"], select(*values, numbered.c.event_seq)
     )
 
 
-def _marker_update(numbered: FromClause, *, thread_id: uuid.UUID, user_id: uuid.UUID) -> Update:
+def _marker_update(numbered: FromClause) -> Update:
     """Whoever writes has read everything up to what they wrote; the marker only ever moves forward."""
     seq = select(numbered.c.seq).scalar_subquery()
     return (
         update(Participant)
-        .where(Participant.thread_id == thread_id, Participant.user_id == user_id, Participant.read_seq < seq)
+        .where(
+            Participant.thread_id == bindparam("post_thread"),
+            Participant.user_id == bindparam("post_author"),
+            Participant.read_seq < seq,
+        )
         .values(read_seq=seq)
-        .execution_options(synchronize_session=False)
     )
 
 
+@functools.cache
+def _one_statement(insert_message: MessageInsert) -> Select[tuple[int, int]]:
+    """PostgreSQL's post: data-modifying CTEs on the numbering's one row; built once per message INSERT."""
+    numbered = _NUMBERING.cte("numbered")
+    message = insert_message(numbered).returning(literal(1)).cte("new_message")
+    event = _event_insert(numbered).returning(literal(1)).cte("new_event")
+    marker = _marker_update(numbered).returning(literal(1)).cte("moved_marker")
+    return select(numbered.c.seq, numbered.c.event_seq).add_cte(message, event, marker)
+
+
+@functools.cache
+def _statements_in_turn(insert_message: MessageInsert) -> tuple[Insert, Insert, Update]:
+    """SQLite's post after its numbering: the numbers come back as bind parameters ``post_seq``, ``post_event_seq``."""
+    numbers = select(
+        bindparam("post_seq", type_=BigInteger()).label("seq"),
+        bindparam("post_event_seq", type_=BigInteger()).label("event_seq"),
+    ).subquery("numbered")
+    return insert_message(numbers), _event_insert(numbers), _marker_update(numbers)
+
+
 async def _post_in_one_statement(
-    session: AsyncSession,
-    numbering: ReturningUpdate,
-    event_row: dict[str, Any],
-    insert_message: MessageInsert,
-    update_marker: Callable[[FromClause], Update],
-    in_transaction: bool,
+    session: AsyncSession, insert_message: MessageInsert, parameters: dict[str, Any], in_transaction: bool
 ) -> tuple[int, int] | None:
     """One statement of CTEs; autocommitted (its own transaction, no BEGIN or COMMIT round trip) unless the caller
     holds a transaction (then the thread stays locked until the caller commits). A transaction the request's
     dependencies opened for a read (the session check, when not cached) is ended first: the write needs none."""
-    numbered = numbering.cte("numbered")
-    message = insert_message(numbered).returning(literal(1)).cte("new_message")
-    event = _event_insert(numbered, event_row).returning(literal(1)).cte("new_event")
-    marker = update_marker(numbered).returning(literal(1)).cte("moved_marker")
-    statement = (
-        select(numbered.c.seq, numbered.c.event_seq)
-        .add_cte(message, event, marker)
-        .execution_options(synchronize_session=False)
-    )
-    if not in_transaction:
-        if session.in_transaction():
-            await session.commit()
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    row = (await session.execute(statement)).one_or_none()
+    if not in_transaction and session.in_transaction():
+        await session.commit()
+    options = {} if in_transaction else {"isolation_level": "AUTOCOMMIT"}
+    connection = await session.connection(execution_options=options)
+    row = (await connection.execute(_one_statement(insert_message), parameters)).one_or_none()
     return None if row is None else (row.seq, row.event_seq)
 
 
 async def _post_in_one_transaction(
-    session: AsyncSession,
-    numbering: ReturningUpdate,
-    event_row: dict[str, Any],
-    insert_message: MessageInsert,
-    update_marker: Callable[[FromClause], Update],
-    in_transaction: bool,
+    session: AsyncSession, insert_message: MessageInsert, parameters: dict[str, Any], in_transaction: bool
 ) -> tuple[int, int] | None:
-    row = (await session.execute(numbering.execution_options(synchronize_session=False))).one_or_none()
+    connection = await session.connection()
+    row = (await connection.execute(_NUMBERING, parameters)).one_or_none()
     if row is None:
         await session.rollback()
         return None
-    numbers = select(
-        literal(row.seq, BigInteger()).label("seq"), literal(row.event_seq, BigInteger()).label("event_seq")
-    ).subquery("numbered")
-    await session.execute(insert_message(numbers))
-    await session.execute(_event_insert(numbers, event_row))
-    await session.execute(update_marker(numbers))
+    numbered = parameters | {"post_seq": row.seq, "post_event_seq": row.event_seq}
+    for statement in _statements_in_turn(insert_message):
+        await connection.execute(statement, numbered)
     return row.seq, row.event_seq

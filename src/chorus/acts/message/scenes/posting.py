@@ -10,7 +10,7 @@ import uuid
 
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import Insert, insert, literal, select
+from sqlalchemy import Insert, bindparam, insert, select
 from sqlalchemy.sql.selectable import FromClause
 
 from chorus.acts.auth import CurrentSession
@@ -71,12 +71,6 @@ async def post_message(
         if replay is not None:
             return replay
 
-    def insert_message(numbered: FromClause) -> Insert:
-        columns = Message.__table__.c
-        row = {"id": message_id, "thread_id": thread_id, "author_id": author_id, "body": body.body, "created_at": now}
-        values = [literal(value, columns[name].type) for name, value in row.items()]
-        return insert(Message).from_select([*row, "seq"], select(*values, numbered.c.seq))
-
     event = await post_new_message(
         session,
         thread_id=thread_id,
@@ -84,11 +78,28 @@ async def post_message(
         message_id=message_id,
         at=now,
         event_data=out.model_dump(mode="json"),
-        insert_message=insert_message,
+        insert_message=_insert_message,
+        message_parameters={"post_body": body.body},
         in_transaction=keyed,
     )
     await commit_and_announce(session, event)
     return out
+
+
+_PARAMETER_OF_COLUMN = {
+    "id": "post_message",
+    "thread_id": "post_thread",
+    "author_id": "post_author",
+    "body": "post_body",
+    "created_at": "post_at",
+}
+
+
+def _insert_message(numbered: FromClause) -> Insert:
+    """The message row, numbered by the thread act's statement (built once: see ``post_new_message``)."""
+    columns = Message.__table__.c
+    values = [bindparam(name, type_=columns[column].type) for column, name in _PARAMETER_OF_COLUMN.items()]
+    return insert(Message).from_select([*_PARAMETER_OF_COLUMN, "seq"], select(*values, numbered.c.seq))
 
 
 async def _my_message(membership: MyThread, session: DatabaseSession, message_id: uuid.UUID) -> Message:
