@@ -4,11 +4,10 @@ Public face: ``router``; ``MyThread`` (the dependency that finds a thread I am i
 (its check, for a scene that needs it on some paths only) and ``read_if_member`` (the same check folded into a
 read-only statement of another act's, one round trip); and what other acts need to change a thread's rows without
 writing them: ``post_new_message`` (a new message's numbers, event, read marker and the thread's activity in one
-statement, the membership check folded in; the message act hands in its INSERT), ``number_new_message``,
-``move_read_marker``, ``log_event``, ``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an
-edited or deleted message's earlier text out of the event log); and for posts that take an ``Idempotency-Key``
-(the keys are the thread act's table), the header ``IdempotencyKeyHeader``, ``REPLAYABLE`` (its OpenAPI answer) and
-``replay_or_take_key``. Built on first use.
+statement, the membership check folded in; the message act hands in its INSERT), ``move_read_marker``,
+``publish_event``, ``commit_and_announce`` and ``scrub_message_text`` (an edited or deleted message's earlier text
+out of the event log); and for posts that take an ``Idempotency-Key`` (the keys are the thread act's table), the
+header ``IdempotencyKeyHeader``, ``REPLAYABLE`` (its OpenAPI answer) and ``replay_or_take_key``. Built on first use.
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-    from chorus.acts.thread.counters import move_read_marker, number_new_message
-    from chorus.acts.thread.event_log import commit_and_announce, log_event, publish_event, scrub_message_text
+    from chorus.acts.thread.event_log import commit_and_announce, publish_event, scrub_message_text
     from chorus.acts.thread.membership import MemberRead, Membership, MyThread, my_thread, read_if_member
     from chorus.acts.thread.new_message import post_new_message
+    from chorus.acts.thread.read_marker import move_read_marker
     from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
 
     router: APIRouter
@@ -33,10 +32,8 @@ __all__ = [
     "Membership",
     "MyThread",
     "commit_and_announce",
-    "log_event",
     "move_read_marker",
     "my_thread",
-    "number_new_message",
     "post_new_message",
     "publish_event",
     "read_if_member",
@@ -63,15 +60,15 @@ def __getattr__(name: str) -> Any:
         from . import membership
 
         value = getattr(membership, name)
-    elif name in ("move_read_marker", "number_new_message"):
-        from . import counters
+    elif name == "move_read_marker":
+        from .read_marker import move_read_marker
 
-        value = getattr(counters, name)
+        value = move_read_marker
     elif name == "post_new_message":
         from .new_message import post_new_message
 
         value = post_new_message
-    elif name in ("commit_and_announce", "log_event", "publish_event", "scrub_message_text"):
+    elif name in ("commit_and_announce", "publish_event", "scrub_message_text"):
         from . import event_log
 
         value = getattr(event_log, name)

@@ -30,20 +30,15 @@ def channel(thread_id: uuid.UUID) -> str:
     return f"thread:{thread_id}"
 
 
-def log_event(session: AsyncSession, *, thread_id: uuid.UUID, seq: int, type_: EventType, data: Any) -> ThreadEvent:
-    """Add an event whose number the caller already took from the thread's counter (``number_new_message``)."""
-    event = ThreadEvent(thread_id=thread_id, seq=seq, type=type_, data=data)
-    session.add(event)
-    return event
-
-
 async def record_event(session: AsyncSession, *, thread_id: uuid.UUID, type_: EventType, data: Any) -> ThreadEvent:
     """Number an event from the thread's counter and add it to the log (committed by the caller)."""
     seq = await session.scalar(
         update(Thread).where(Thread.id == thread_id).values(event_seq=Thread.event_seq + 1).returning(Thread.event_seq)
     )
     assert seq is not None, "the thread exists: the caller checked membership"
-    return log_event(session, thread_id=thread_id, seq=seq, type_=type_, data=data)
+    event = ThreadEvent(thread_id=thread_id, seq=seq, type=type_, data=data)
+    session.add(event)
+    return event
 
 
 async def commit_and_announce(session: AsyncSession, *events: ThreadEvent) -> None:
