@@ -189,7 +189,6 @@ async def _frames(
     loop = asyncio.get_running_loop()
     expires = loop.time() + (claims.expires_at - time.time())
     period = get_settings().stream_recheck_seconds
-
     phase = (claims.user_id.int ^ thread_id.int) % 1000 / 1000 * period
 
     def recheck() -> float:
@@ -273,7 +272,7 @@ async def _frames(
                 async with asyncio.timeout_at(min(next_check, expires, written + KEEPALIVE_SECONDS)):
                     message = await anext(live)
             except TimeoutError:
-                if loop.time() < min(next_check, expires - CLOCK_SLACK):
+                if loop.time() < min(next_check, expires) - CLOCK_SLACK:
                     yield KEEPALIVE_COMMENT  # quiet, but not yet due for a check
                     written = loop.time()
                     continue
