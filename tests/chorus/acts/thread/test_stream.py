@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import fastapi.sse
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
@@ -169,3 +170,14 @@ def test_a_quiet_stream_sends_a_keepalive_comment_and_still_delivers(
 
 def _not_a_comment(line: str) -> bool:
     return bool(line) and not line.startswith(":")
+
+
+def test_the_stream_is_documented_as_server_sent_events_and_its_errors_as_json(client: TestClient) -> None:
+    """The frames are written by the scene, not by FastAPI's SSE layer, so the document says it by hand: the same
+    event schema FastAPI gives a generator, and the errors as the JSON bodies they are."""
+    responses = client.get("/openapi.json").json()["paths"]["/threads/{thread_id}/events"]["get"]["responses"]
+    assert responses["200"]["content"] == {"text/event-stream": {"itemSchema": fastapi.sse._SSE_EVENT_SCHEMA}}
+    for status in ("401", "404", "422", "429", "503"):
+        assert responses[status]["content"] == {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+        }
