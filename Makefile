@@ -112,7 +112,7 @@ bench: install  ## chorus against its ceilings on this machine (QUICK=1: a short
 bench-theatre: install  ## theatre's speed alone (no services): check chorus, check and map on a large generated project
 	$(BIN)/python -m bench --only theatre $(if $(QUICK),--quick)
 
-soak: install  ## a fixed-rate mix at 80% of the peak post rate, with live streams (SOAK_MINUTES=10); bench/results/soak.json
+soak: install  ## a fixed-rate mix at half the peak post rate, with live streams (SOAK_MINUTES=10); bench/results/soak.json
 	$(BIN)/python -m bench --only soak --minutes $(SOAK_MINUTES)
 
 clean:
