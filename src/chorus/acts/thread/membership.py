@@ -75,6 +75,20 @@ async def still_in_thread(*, thread_id: uuid.UUID, claims: CurrentSession) -> bo
     return bool(await read_rows_shared(_STILL_IN_THREAD, parameters))
 
 
+# The caller's account in a read of their own: a statement that selects from ``User`` (the caller) carries these, so
+# that one round trip also tells a stale token (``holder_row``) as ``CurrentUser`` would.
+HOLDER_COLUMNS = (User.deleted_at.label("holder_deleted_at"), User.session_version.label("holder_version"))
+
+
+def holder_row(rows: Sequence[Row[Any]], claims: CurrentSession) -> Row[Any]:
+    """The first of ``rows`` (rows with ``HOLDER_COLUMNS``) if it shows the token's account live and at the token's
+    credential version; else 401, as ``CurrentUser`` answers (no row: no such account)."""
+    first = rows[0] if rows else None
+    if first is None or first.holder_deleted_at is not None or first.holder_version != claims.session_version:
+        raise stale_token()
+    return first
+
+
 @dataclass(frozen=True)
 class MemberRead:
     """A read-only statement that answers its rows only to a participant of the thread, in the same round trip as
@@ -88,10 +102,7 @@ class MemberRead:
         """The page's rows (each also carries the check's three columns); 401 for a token whose account is gone or
         outdated, 404 if the caller is not in the thread (or it does not exist), exactly as ``MyThread`` answers."""
         found = await read_rows(self.statement, {"user_id": claims.user_id, "thread_id": thread_id, **parameters})
-        first = found[0] if found else None
-        if first is None or first.holder_deleted_at is not None or first.holder_version != claims.session_version:
-            raise stale_token()
-        if first.member_id is None:
+        if holder_row(found, claims).member_id is None:
             raise thread_not_found()
         return found if found[0][0] is not None else ()
 
@@ -108,8 +119,7 @@ def read_if_member(
         select(
             *rows.c,
             Participant.user_id.label("member_id"),
-            User.deleted_at.label("holder_deleted_at"),
-            User.session_version.label("holder_version"),
+            *HOLDER_COLUMNS,
         )
         .select_from(User)
         .outerjoin(Participant, and_(Participant.thread_id == bindparam("thread_id"), Participant.user_id == User.id))

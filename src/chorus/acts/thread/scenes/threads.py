@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import Integer, Select, bindparam, func, select, true, tuple_
 
-from chorus.acts.auth import CurrentSession, CurrentUser, stale_token
-from chorus.acts.thread.membership import MyThread
+from chorus.acts.auth import CurrentSession, CurrentUser
+from chorus.acts.thread.membership import HOLDER_COLUMNS, MyThread, holder_row
 from chorus.acts.thread.replay import REPLAYABLE, IdempotencyKeyHeader, replay_or_take_key
 from chorus.db import read_rows
 from chorus.models import Message, Participant, Thread, User, utcnow, uuid7
@@ -133,7 +133,7 @@ def _my_threads(*, after_cursor: bool) -> Select[Any]:
         .outerjoin(Message, Message.id == Thread.last_message_id)
     ).subquery("listed")
     return (
-        select(*listed.c, User.deleted_at.label("holder_deleted_at"), User.session_version.label("holder_version"))
+        select(*listed.c, *HOLDER_COLUMNS)
         .select_from(User)
         .outerjoin(listed, true())
         .where(User.id == bindparam("user_id"))
@@ -163,10 +163,7 @@ async def list_my_threads(
         except InvalidCursor:
             raise Problem(422, "cursor: not a cursor this API handed out", "invalid_cursor") from None
     rows = await read_rows(_FIRST_PAGE if cursor is None else _NEXT_PAGE, parameters)
-    first = rows[0] if rows else None
-    if first is None or first.holder_deleted_at is not None or first.holder_version != claims.session_version:
-        raise stale_token()  # as ``CurrentUser`` answers
-    if first.id is None:
+    if holder_row(rows, claims).id is None:
         rows = []
     # The rows as `ThreadSummary` would write them (UUIDs and UTC times as pydantic writes them), unvalidated:
     # they come from typed columns, and the response's shape is fixed.
