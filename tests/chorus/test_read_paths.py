@@ -12,7 +12,7 @@ from sqlalchemy import event, select, update
 
 from chorus.acts.message.scenes.reading import COLUMNS
 from chorus.db import async_engine, task_session
-from chorus.models import Message
+from chorus.models import Message, User
 from chorus.schema.message import MessageOut
 from chorus.schema.page import Page
 from chorus.schema.thread import ThreadSummary
@@ -119,3 +119,26 @@ def test_the_read_statements_are_compiled_once(client: TestClient) -> None:
     finally:
         event.remove(engine, "after_cursor_execute", record)
     assert hits == [True, True, True]
+
+
+def test_a_token_whose_account_changed_since_its_session_check_is_refused_by_the_read_itself(
+    client: TestClient,
+) -> None:
+    """The session check is cached for CHORUS_SESSION_CHECK_SECONDS; within that window the page and the list
+    still answer 401 for an account deleted or at a newer credential version, from the columns their one statement
+    carries, exactly as ``CurrentUser`` answers."""
+    ada = make_person("Ada Lovelace")
+    thread = start_thread(client, ada)
+    paths = ("/threads", f"/threads/{thread['id']}/messages")
+    for changed in ({"session_version": User.session_version + 1}, {"deleted_at": datetime.now(UTC)}):
+        assert all(client.get(path, headers=ada.headers).status_code == 200 for path in paths)  # checked, cached
+        with task_session() as session:
+            session.execute(update(User).where(User.id == ada.id).values(**changed))
+            session.commit()
+        for path in paths:
+            refused = client.get(path, headers=ada.headers)
+            assert refused.status_code == 401, path
+            assert refused.json() == {"detail": "access token no longer valid", "code": "not_authenticated"}
+        with task_session() as session:
+            session.execute(update(User).where(User.id == ada.id).values(session_version=0, deleted_at=None))
+            session.commit()
