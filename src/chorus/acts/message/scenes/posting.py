@@ -59,7 +59,6 @@ async def post_message(
         edited_at=None,
         deleted_at=None,
     )
-    keyed = idempotency_key is not None
     if idempotency_key is not None:
         # The key is taken in the post's transaction, after the membership check (a stranger's retry is still 404)
         # and before the thread's counters are touched: a retry stops there.
@@ -80,7 +79,7 @@ async def post_message(
         event_data=out.model_dump(mode="json"),
         insert_message=_insert_message,
         message_parameters={"post_body": body.body},
-        in_transaction=keyed,
+        in_transaction=idempotency_key is not None,
     )
     await commit_and_announce(session, event)
     return out
